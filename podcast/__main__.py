@@ -1,0 +1,3 @@
+from podcast.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,351 @@
+"""The show folder's TOML files, read strictly into frozen dataclasses.
+
+A typo must fail at load, naming the file and the key: every table maps onto a dataclass, unknown
+keys and wrong types are errors, and the message lists what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar, get_args, get_origin
+
+from podcast.errors import ConfigError
+from podcast.models import Category, Show, VoiceProfile
+from podcast.summarize.base import SummarizerSettings
+
+T = TypeVar("T")
+PLACEHOLDER_HOSTS = ("example.com", "example.org", "example.net", "localhost")
+
+
+@dataclass(frozen=True)
+class VoiceRoles:
+    """Which voice profile (a file stem in voices/) plays which part."""
+
+    host: str = "host"
+    """Opens the show, introduces each paper, closes."""
+    cohost: str = "cohost"
+    """Reads the summaries in the duo format."""
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    loudness: float = -16.0
+    """Integrated loudness target, LUFS as heard on two speakers (a mono file measured dual-mono)."""
+    true_peak: float = -1.0
+    """Ceiling in dBTP; the limiter aims a little lower so MP3 encoding cannot overshoot it."""
+    bitrate: int = 96
+    """Constant MP3 bitrate in kbps (Apple accepts 96-128 for speech)."""
+    sentence_pause: float = 0.3
+    """Silence between sentences of one speaker, in seconds."""
+    line_pause: float = 0.55
+    """Silence when the speaker changes or a new paragraph starts."""
+    section_pause: float = 1.1
+    """Silence at the end of the intro, of each paper and before the outro."""
+    intro_music: str = ""
+    outro_music: str = ""
+    stinger: str = ""
+    """A short sound played between papers."""
+    music_gain: float = -20.0
+    """Level of the music bed under speech, dB relative to the voice."""
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    site: str = "public"
+    """Local folder the site is written to."""
+    s3_endpoint: str = ""
+    """Endpoint URL of S3-compatible storage; empty means AWS_ENDPOINT_URL or AWS itself."""
+
+
+@dataclass(frozen=True)
+class ShowFile:
+    """podcast.toml, key for key."""
+
+    title: str
+    author: str
+    email: str
+    base_url: str
+    description: str = ""
+    language: str = "en"
+    category: str = "Technology"
+    subcategory: str = ""
+    explicit: bool = False
+    cover: str = ""
+    guid: str = ""
+    locked: bool = False
+    copyright: str = ""
+    format: str = "duo"
+    voices: VoiceRoles = field(default_factory=VoiceRoles)
+    summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
+
+
+@dataclass(frozen=True)
+class VoiceFile:
+    """voices/<id>.toml."""
+
+    engine: str
+    voice: str
+    name: str = ""
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """One [[papers]] table of episode.toml."""
+
+    title: str = ""
+    id: str = ""
+    authors: tuple[str, ...] = ()
+    url: str = ""
+    published: date | None = None
+    abstract: str = ""
+    pdf: str = ""
+    """Path of a local PDF (relative to the episode folder) whose text is summarized."""
+
+
+@dataclass(frozen=True)
+class EpisodeFile:
+    """episode.toml, key for key."""
+
+    title: str
+    date: date
+    number: int = 0
+    """itunes:episode; 0 means its position among the show's episodes by date."""
+    guid: str = ""
+    """Stable item guid; empty means one derived from the folder name."""
+    intro: str = ""
+    outro: str = ""
+    papers: tuple[PaperEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    """Everything podcast.toml and voices/ say, resolved against the show folder."""
+
+    root: Path
+    show: Show
+    format: str
+    roles: VoiceRoles
+    profiles: dict[str, VoiceProfile]
+    summarizer: SummarizerSettings
+    audio: AudioSettings
+    publish: PublishSettings
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / ".cache"
+
+    @property
+    def episodes_dir(self) -> Path:
+        return self.root / "episodes"
+
+    def speakers(self) -> tuple[str, str]:
+        """(host, reader of summaries): the same profile twice in the solo format."""
+        return (self.roles.host, self.roles.host if self.format == "solo" else self.roles.cohost)
+
+
+# -- generic strict loading ------------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e}); fix the syntax") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read it ({e})") from None
+
+
+def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
+    """Build dataclass `cls` from a TOML table, rejecting unknown keys and wrong types.
+
+    >>> from_table(VoiceFile, {"engine": "piper", "voice": "joe"}, "host.toml").speed
+    1.0
+    >>> from_table(VoiceFile, {"engine": "piper", "voyce": "joe"}, "host.toml")
+    Traceback (most recent call last):
+    ...
+    podcast.errors.ConfigError: host.toml: unknown key 'voyce'; allowed: engine, voice, name, speed
+    """
+    assert dataclasses.is_dataclass(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key '{key}'; allowed: {', '.join(fields)}")
+    hints = typing.get_type_hints(cls)
+    values = {key: _coerce(value, hints[key], f"{where}: {key}") for key, value in table.items()}
+    missing = [
+        name
+        for name, f in fields.items()
+        if name not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where}: missing required key '{missing[0]}'")
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], where)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table")
+        return from_table(hint, value, where.replace(": ", " [", 1) + "]" if ": " in where else where)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list")
+        return tuple(_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is date and isinstance(value, datetime):
+        return value.date()
+    if hint is date and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a date like 2024-05-10, got {value!r}") from None
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {_type_name(hint)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false", date: "a date"}.get(
+        hint, getattr(hint, "__name__", str(hint))
+    )
+
+
+# -- the show --------------------------------------------------------------------------------------
+
+
+def find_root(start: Path) -> Path:
+    """The show folder: `start` or the nearest parent holding podcast.toml."""
+    start = start.resolve()
+    for d in (start, *start.parents):
+        if (d / "podcast.toml").is_file():
+            return d
+    raise ConfigError(f"no podcast.toml in {start} or its parents; run 'podcast init DIR' to make a show")
+
+
+def load_show(root: Path) -> ShowConfig:
+    path = root / "podcast.toml"
+    raw = from_table(ShowFile, read_toml(path), str(path))
+    warnings: list[str] = []
+    base_url = _check_base_url(raw.base_url, path, warnings)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw.email):
+        raise ConfigError(f"{path}: email {raw.email!r} is not an email address (Apple requires the owner's)")
+    if raw.format not in ("solo", "duo"):
+        raise ConfigError(f"{path}: format must be \"solo\" or \"duo\", not {raw.format!r}")
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", raw.language):
+        raise ConfigError(f"{path}: language {raw.language!r} is not an ISO 639 code like \"en\" or \"en-US\"")
+    _check_category(raw.category, raw.subcategory, path)
+    cover = (root / raw.cover) if raw.cover else None
+    if cover is not None and not cover.is_file():
+        raise ConfigError(f"{path}: cover {raw.cover!r} not found; give a square JPEG/PNG or leave it empty")
+    if raw.audio.bitrate not in (96, 112, 128):
+        raise ConfigError(f"{path} [audio]: bitrate must be 96, 112 or 128 (kbps), not {raw.audio.bitrate}")
+    if not -30.0 <= raw.audio.loudness <= -10.0 or raw.audio.true_peak > 0:
+        raise ConfigError(f"{path} [audio]: loudness must be -30..-10 LUFS and true_peak <= 0 dBTP")
+    show = Show(
+        title=raw.title,
+        description=raw.description or raw.title,
+        author=raw.author,
+        email=raw.email,
+        language=raw.language,
+        base_url=base_url,
+        category=Category(raw.category, raw.subcategory),
+        explicit=raw.explicit,
+        cover=cover,
+        guid=raw.guid,
+        locked=raw.locked,
+        copyright=raw.copyright,
+    )
+    profiles = load_voices(root / "voices")
+    for role, profile_id in (("host", raw.voices.host), ("cohost", raw.voices.cohost)):
+        if raw.format == "solo" and role == "cohost":
+            continue
+        if profile_id not in profiles:
+            raise ConfigError(
+                f"{path} [voices]: {role} = {profile_id!r} but there is no voices/{profile_id}.toml; "
+                f"profiles: {', '.join(sorted(profiles)) or 'none'}"
+            )
+    return ShowConfig(
+        root=root,
+        show=show,
+        format=raw.format,
+        roles=raw.voices,
+        profiles=profiles,
+        summarizer=raw.summarizer,
+        audio=raw.audio,
+        publish=raw.publish,
+        warnings=tuple(warnings),
+    )
+
+
+def _check_base_url(url: str, path: Path, warnings: list[str]) -> str:
+    m = re.fullmatch(r"(https?)://([^/\s?#]+)(/[^\s?#]*)?", url)
+    if not m:
+        raise ConfigError(f"{path}: base_url {url!r} must be an absolute http(s) URL like https://host/podcast/")
+    host = m.group(2).split(":")[0]
+    if host in PLACEHOLDER_HOSTS or host.endswith(".example") or host.endswith(".invalid"):
+        warnings.append(f"{path}: base_url {url!r} is a placeholder; set it to where the site will be served")
+    return url if url.endswith("/") else url + "/"
+
+
+def _check_category(name: str, sub: str, path: Path) -> None:
+    from podcast.categories import APPLE_CATEGORIES
+
+    if name not in APPLE_CATEGORIES:
+        raise ConfigError(f"{path}: category {name!r} is not an Apple Podcasts category; e.g. \"Technology\"")
+    if sub and sub not in APPLE_CATEGORIES[name]:
+        subs = ", ".join(APPLE_CATEGORIES[name]) or "none"
+        raise ConfigError(f"{path}: subcategory {sub!r} is not one of {name!r}'s: {subs}")
+
+
+def load_voices(folder: Path) -> dict[str, VoiceProfile]:
+    """Every voices/*.toml except lexicon.toml, keyed by file stem; engines checked by name."""
+    from podcast.tts import engine_names
+
+    profiles = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.stem == "lexicon":
+            continue
+        raw = from_table(VoiceFile, read_toml(path), str(path))
+        if raw.engine not in engine_names():
+            raise ConfigError(f"{path}: unknown engine {raw.engine!r}; engines: {', '.join(engine_names())}")
+        if not 0.5 <= raw.speed <= 2.0:
+            raise ConfigError(f"{path}: speed must be between 0.5 and 2.0, not {raw.speed}")
+        name = raw.name or path.stem.replace("-", " ").title()
+        profiles[path.stem] = VoiceProfile(path.stem, name, raw.engine, raw.voice, raw.speed)
+    return profiles
+
+
+def load_episode(folder: Path) -> EpisodeFile:
+    path = folder / "episode.toml"
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: no such episode folder; create one with 'podcast new {folder} ...'")
+    ep = from_table(EpisodeFile, read_toml(path), str(path))
+    if not ep.title.strip():
+        raise ConfigError(f"{path}: title is empty; give the episode a title")
+    if not ep.papers:
+        raise ConfigError(f"{path}: no [[papers]]; add at least one paper")
+    for i, p in enumerate(ep.papers, 1):
+        if not (p.title.strip() or p.id.strip()):
+            raise ConfigError(f"{path}: paper {i} has neither a title nor an id")
+    return ep

@@ -1,0 +1,80 @@
+"""MP3 encoding with the ffmpeg that the imageio-ffmpeg wheel ships, in independently decodable chunks.
+
+Each section of an episode is encoded on its own as constant-bitrate MPEG-1 Layer III frames with
+no Xing/LAME header and no ID3 tag. Such chunks concatenate into one valid stream whose decoded
+length is exactly 1152 samples per frame, so a section's start time in the episode is the frame
+count before it, and an edit to one section re-encodes only that section.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+
+from podcast.errors import AudioError
+from podcast.master import SAMPLE_RATE
+
+SAMPLES_PER_FRAME = 1152
+ENCODER_DELAY = 1105
+"""Samples of silence LAME puts before the audio (576 + 529); decoders keep it without a LAME tag."""
+_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def run_ffmpeg(args: list[str], data: bytes | None = None) -> bytes:
+    """Run ffmpeg quietly; on failure raise AudioError with the command and what ffmpeg said."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *args]
+    try:
+        proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
+    except OSError as e:
+        raise AudioError(f"cannot run ffmpeg ({cmd[0]}): {e}") from e
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"ffmpeg failed: {' '.join(cmd[3:])}: {err[-1] if err else 'no message'}")
+    return proc.stdout
+
+
+def encode_chunk(audio: np.ndarray, bitrate: int) -> bytes:
+    """Mono float32 at 44.1 kHz -> CBR MP3 frames (no header frames)."""
+    pcm = np.ascontiguousarray(audio, dtype="<f4").tobytes()
+    return run_ffmpeg(
+        ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
+         "-c:a", "libmp3lame", "-b:a", f"{bitrate}k", "-write_xing", "0", "-id3v2_version", "0",
+         "-f", "mp3", "pipe:1"],
+        pcm,
+    )
+
+
+def count_frames(data: bytes) -> int:
+    """Number of MPEG-1 Layer III frames in a bare frame stream; AudioError on anything else.
+
+    >>> count_frames(b"")
+    0
+    """
+    pos, frames = 0, 0
+    while pos < len(data):
+        if pos + 4 > len(data) or data[pos] != 0xFF or (data[pos + 1] & 0xFE) != 0xFA:
+            raise AudioError(f"encoder output is not a bare MP3 frame stream (byte {pos})")
+        bitrate = _BITRATES[data[pos + 2] >> 4] * 1000
+        rate = (44100, 48000, 32000, 0)[(data[pos + 2] >> 2) & 3]
+        if not bitrate or not rate:
+            raise AudioError(f"encoder output has a bad MP3 frame header at byte {pos}")
+        pos += 144 * bitrate // rate + ((data[pos + 2] >> 1) & 1)
+        frames += 1
+    return frames
+
+
+def decode(path_or_bytes: str | bytes) -> np.ndarray:
+    """Decode an MP3 to mono float32 at 44.1 kHz (for checks and tests)."""
+    if isinstance(path_or_bytes, bytes):
+        out = run_ffmpeg(["-f", "mp3", "-i", "pipe:0", "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE),
+                          "pipe:1"], path_or_bytes)
+    else:
+        out = run_ffmpeg(["-i", path_or_bytes, "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"])
+    return np.frombuffer(out, dtype="<f4")

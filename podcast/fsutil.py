@@ -1,0 +1,64 @@
+"""Atomic file writes: a reader (or a crash) sees the old file or the new one, never half of either."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from podcast.errors import PodcastError
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO]:
+    """Open a temp file beside `path`; on a clean exit fsync it and rename it over `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise PodcastError(f"cannot write {path}: {e.strerror}; check the folder exists and is writable") from e
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); published files must be readable like any other.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_open(path, "w") as f:
+        f.write(text)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy atomically; skip when dst already has the same size and mtime (a cheap unchanged test)."""
+    st = src.stat()
+    with contextlib.suppress(OSError):
+        dt = dst.stat()
+        if dt.st_size == st.st_size and int(dt.st_mtime) == int(st.st_mtime):
+            return
+    with open(src, "rb") as fin, atomic_open(dst, "wb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    os.utime(dst, (st.st_atime, st.st_mtime))

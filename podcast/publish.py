@@ -1,0 +1,104 @@
+"""Publish the show: the static site, media first and feed.xml last, every file written atomically.
+
+A reader or podcast app that fetches the site while it is being published sees either the old
+feed (whose media are all still there) or the new one (whose media were all written before it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from podcast import catalog
+from podcast.config import ShowConfig
+from podcast.errors import PublishError
+from podcast.fsutil import copy_file, write_bytes
+from podcast.models import BuiltEpisode
+
+EPISODE_FILES = ("chapters.json", "transcript.vtt", "transcript.srt", "transcript.json", "newsletter.md")
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    episodes: int
+    written: int
+    unchanged: int
+
+
+class _Writer:
+    """Writes into the site only what differs from what is already there."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.written = self.unchanged = 0
+
+    def bytes(self, rel: str, data: bytes) -> None:
+        path = self.site / rel
+        try:
+            if path.read_bytes() == data:
+                self.unchanged += 1
+                return
+        except OSError:
+            pass
+        write_bytes(path, data)
+        self.written += 1
+
+    def copy(self, src: Path, rel: str) -> None:
+        dst = self.site / rel
+        before = dst.stat().st_mtime if dst.exists() else None
+        copy_file(src, dst)
+        if before is not None and dst.stat().st_mtime == before:
+            self.unchanged += 1
+        else:
+            self.written += 1
+
+
+def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[str, bytes | Path]]:
+    """Every file of the site (relative path -> bytes, or a file to copy), the feed last."""
+    from podcast import site, transcript
+    from podcast.build import cover_bytes
+    from podcast.feed import cover_name, render_feed
+
+    built = catalog.episodes(cfg.root)
+    if not built:
+        raise PublishError(f"{cfg.episodes_dir}: no built episodes; run 'podcast build episodes/<name>' first")
+    slugs = [ep.slug for _, ep in built]
+    if len(set(slugs)) != len(slugs):
+        raise PublishError("two episodes have the same folder name; rename one")
+    templates = [cfg.root / "templates"]
+    cover = cover_name(cfg.show)
+    files: dict[str, bytes | Path] = {}
+    newsletters = {}
+    for folder, ep in built:
+        out = catalog.build_dir(folder)
+        base = f"episodes/{ep.slug}/"
+        files[base + ep.audio] = out / ep.audio
+        for name in EPISODE_FILES:
+            files[base + name] = out / name
+        html = (out / ep.newsletter_html).read_text("utf-8")
+        newsletters[ep.slug] = html
+        cues = transcript.parse_vtt((out / ep.transcripts.vtt).read_text("utf-8"))
+        page = site.render_episode_page(cfg.show, ep, html, cues, cover, template_dirs=templates)
+        files[base + "index.html"] = page.encode("utf-8")
+    episodes = [ep for _, ep in built]
+    files[cover] = cover_bytes(cfg)[0]
+    files["index.html"] = site.render_index(cfg.show, episodes, cover, template_dirs=templates).encode("utf-8")
+    files[site.NEWSLETTER_FEED] = site.render_newsletter_feed(cfg.show, episodes, newsletters)
+    files["feed.xml"] = render_feed(cfg.show, episodes)
+    return built, files
+
+
+def publish_site(cfg: ShowConfig, site: Path) -> PublishReport:
+    built, files = site_files(cfg)
+    if site.exists() and not site.is_dir():
+        raise PublishError(f"{site}: exists and is not a folder; choose another --site")
+    writer = _Writer(site)
+    try:
+        for rel, content in files.items():  # dict order: media and pages first, feed.xml last
+            if isinstance(content, Path):
+                writer.copy(content, rel)
+            else:
+                writer.bytes(rel, content)
+    except OSError as e:
+        raise PublishError(f"cannot write the site into {site}: {e.strerror}; check the folder is writable") from None
+    return PublishReport(len(built), writer.written, writer.unchanged)

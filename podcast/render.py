@@ -1,0 +1,277 @@
+"""Speak and encode a script, section by section, in parallel, reusing every cached piece.
+
+Two cache levels make rebuilds cheap: each line's synthesized audio is keyed by (engine, voice,
+speed, normalized sentences), and each section's encoded MP3 chunk by its lines' keys plus the
+mastering settings. An edit to one paper changes one section's key: that section alone is
+synthesized (only its changed lines) and encoded; the others are reused byte for byte.
+
+Sections are rendered in worker processes, one engine load per voice per worker, each worker
+synthesizing, mastering and encoding a whole section, so MP3 encoding overlaps synthesis.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from podcast import cache as cachemod
+from podcast.config import AudioSettings
+from podcast.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
+from podcast.errors import EngineError, PodcastError
+from podcast.fsutil import atomic_open
+from podcast.master import SAMPLE_RATE
+from podcast.mix import SpokenLine, TimedSentence, join_sentences, mix_section
+from podcast.models import Line, Script, Section, VoiceProfile
+from podcast.speech import speakable, split_sentences
+from podcast.tts import TTSEngine, get_engine
+
+LINE_FORMAT = 1
+"""Bump when what a cached line holds changes."""
+CHUNK_FORMAT = 2
+"""Bump when mixing, mastering or encoding changes what a cached chunk holds."""
+INTRO_LEAD = 0.3
+"""Silence before the first word, so players that fade in do not swallow it."""
+OUTRO_TAIL = 1.5
+
+
+@dataclass(frozen=True)
+class SectionJob:
+    index: int
+    section: Section
+    profiles: dict[str, VoiceProfile]
+    settings: AudioSettings
+    cache_root: Path
+    lead: float
+    tail: float | None
+
+    def line_sentences(self) -> list[tuple[Line, list[str]]]:
+        return [(line, split_sentences(speakable(line.text))) for line in self.section.lines]
+
+    def line_key(self, line: Line, sentences: list[str]) -> str:
+        p = self.profiles[line.speaker]
+        return cachemod.key("line", LINE_FORMAT, p.engine, p.voice, p.speed, sentences)
+
+    def chunk_key(self) -> str:
+        keys = [(line.speaker, self.line_key(line, s)) for line, s in self.line_sentences()]
+        return cachemod.key("chunk", CHUNK_FORMAT, keys, asdict(self.settings), self.lead, self.tail)
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    index: int
+    chunk: Path
+    frames: int
+    sentences: tuple[TimedSentence, ...]
+    """Times in seconds from the start of this section's chunk (encoder delay included)."""
+    synthesized: int
+    """Lines that had to be synthesized (0 when everything came from the cache)."""
+
+    @property
+    def duration(self) -> float:
+        return self.frames * SAMPLES_PER_FRAME / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class Rendering:
+    sections: tuple[RenderedSection, ...]
+
+    @property
+    def starts(self) -> list[float]:
+        """Each section's start time in the episode."""
+        out, t = [], 0
+        for s in self.sections:
+            out.append(t * SAMPLES_PER_FRAME / SAMPLE_RATE)
+            t += s.frames
+        return out
+
+    @property
+    def duration(self) -> float:
+        return sum(s.frames for s in self.sections) * SAMPLES_PER_FRAME / SAMPLE_RATE
+
+    @property
+    def synthesized_sections(self) -> list[int]:
+        return [s.index for s in self.sections if s.synthesized]
+
+    def sentences(self) -> list[TimedSentence]:
+        """Every sentence with its time in the whole episode."""
+        out = []
+        for start, sec in zip(self.starts, self.sections, strict=True):
+            out.extend(TimedSentence(start + t.start, start + t.end, t.speaker, t.text) for t in sec.sentences)
+        return out
+
+    def write_mp3(self, path: Path) -> None:
+        """Concatenate the sections' frames into one MP3, atomically."""
+        with atomic_open(path, "wb") as out:
+            for s in self.sections:
+                out.write(s.chunk.read_bytes())
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def render(
+    script: Script,
+    profiles: dict[str, VoiceProfile],
+    settings: AudioSettings,
+    cache_root: Path,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Rendering:
+    """Render every section, taking finished chunks from the cache and the rest from the voices."""
+    n = len(script.sections)
+    jobs = [
+        SectionJob(
+            index=i,
+            section=sec,
+            profiles={ln.speaker: profiles[ln.speaker] for ln in sec.lines},
+            settings=settings,
+            cache_root=cache_root,
+            lead=INTRO_LEAD if i == 0 else 0.0,
+            tail=OUTRO_TAIL if i == n - 1 else None,
+        )
+        for i, sec in enumerate(script.sections)
+    ]
+    done: dict[int, RenderedSection] = {}
+    todo: list[SectionJob] = []
+    for job in jobs:
+        hit = _cached_section(job)
+        if hit is None:
+            todo.append(job)
+        else:
+            done[job.index] = hit
+    report = progress or (lambda i, total, title: None)
+    report(len(done), n, "cached")
+    workers = workers or os.cpu_count() or 1
+    if len(todo) <= 1 or workers == 1:
+        for job in todo:
+            done[job.index] = render_section(job)
+            report(len(done), n, job.section.title)
+    else:
+        _render_parallel(todo, min(workers, len(todo)), done, lambda title: report(len(done), n, title))
+    return Rendering(tuple(done[i] for i in range(n)))
+
+
+def _render_parallel(
+    todo: list[SectionJob], workers: int, done: dict[int, RenderedSection], report: Callable[[str], None]
+) -> None:
+    # Longest sections first, so the last one to finish is short and no core waits long for it.
+    todo = sorted(todo, key=lambda j: -sum(len(ln.text) for ln in j.section.lines))
+    ctx = get_context("spawn")  # fork would copy the parent's threads and onnxruntime state
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: dict[Future[RenderedSection], SectionJob] = {pool.submit(render_section, j): j for j in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                job = pending.pop(fut)
+                try:
+                    done[job.index] = fut.result()
+                except PodcastError:
+                    for other in pending:
+                        other.cancel()
+                    raise
+                report(job.section.title)
+
+
+def _chunk_paths(job: SectionJob) -> tuple[Path, Path]:
+    cache = cachemod.Cache(job.cache_root)
+    key = job.chunk_key()
+    return cache.path("chunk", key, ".mp3"), cache.path("chunk", key, ".json")
+
+
+def _cached_section(job: SectionJob) -> RenderedSection | None:
+    mp3, meta_path = _chunk_paths(job)
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    if not mp3.is_file():
+        return None
+    sentences = tuple(TimedSentence(*s) for s in meta["sentences"])
+    return RenderedSection(job.index, mp3, int(meta["frames"]), sentences, 0)
+
+
+# -- in a worker -------------------------------------------------------------------------------------
+
+_ENGINES: dict[tuple[str, str, float], TTSEngine] = {}
+
+
+def _engine(profile: VoiceProfile) -> TTSEngine:
+    k = (profile.engine, profile.voice, profile.speed)
+    if k not in _ENGINES:
+        _ENGINES[k] = get_engine(profile.engine)(profile.voice, profile.speed)
+    return _ENGINES[k]
+
+
+def render_section(job: SectionJob) -> RenderedSection:
+    """Synthesize (or load) every line, master and encode the section, store the chunk."""
+    cache = cachemod.Cache(job.cache_root)
+    spoken, synthesized = [], 0
+    for line, sentences in job.line_sentences():
+        key = job.line_key(line, sentences)
+        got = _load_line(cache, key, line.speaker, sentences)
+        if got is None:
+            got = _speak_line(job, line, sentences)
+            _store_line(cache, key, got)
+            synthesized += 1
+        spoken.append(got)
+    audio, timed = mix_section(spoken, job.settings, lead=job.lead, tail=job.tail)
+    data = encode_chunk(audio, job.settings.bitrate)
+    frames = count_frames(data)
+    delay = ENCODER_DELAY / SAMPLE_RATE
+    timed = [TimedSentence(t.start + delay, t.end + delay, t.speaker, t.text) for t in timed]
+    mp3, meta = _chunk_paths(job)
+    cache.put("chunk", mp3.stem, ".mp3", data)
+    # The metadata is written last: its presence is what marks the chunk as complete.
+    cache.put("chunk", meta.stem, ".json", json.dumps({"frames": frames, "sentences": [[t.start, t.end, t.speaker, t.text] for t in timed]}).encode())
+    return RenderedSection(job.index, mp3, frames, tuple(timed), synthesized)
+
+
+def _speak_line(job: SectionJob, line: Line, sentences: Sequence[str]) -> SpokenLine:
+    engine = _engine(job.profiles[line.speaker])
+    clips = []
+    for sentence in sentences:
+        try:
+            clip = engine.speak(sentence)
+        except PodcastError:
+            raise
+        except Exception as e:  # an engine's own failure, whatever its type: name the place and the text
+            raise EngineError(
+                f"{engine.name} could not speak a sentence of '{job.section.title}': {sentence[:120]!r} ({e})"
+            ) from None
+        if not np.all(np.isfinite(clip)):
+            raise EngineError(f"{engine.name} returned invalid audio for '{job.section.title}': {sentence[:120]!r}")
+        clips.append(clip)
+    audio, spans = join_sentences(clips, engine.sample_rate, job.settings.sentence_pause)
+    return SpokenLine(line.speaker, engine.sample_rate, audio, tuple(spans), tuple(sentences))
+
+
+def _store_line(cache: cachemod.Cache, key: str, line: SpokenLine) -> None:
+    buf = io.BytesIO()
+    pcm = (np.clip(line.audio, -1, 1) * 32767).astype("<i2")
+    np.savez(buf, audio=pcm, spans=np.asarray(line.spans, np.int64).reshape(-1, 2), rate=line.rate)
+    cache.put("line", key, ".npz", buf.getvalue())
+
+
+def _load_line(cache: cachemod.Cache, key: str, speaker: str, sentences: list[str]) -> SpokenLine | None:
+    data = cache.get("line", key, ".npz")
+    if data is None:
+        return None
+    try:
+        with np.load(io.BytesIO(data)) as z:
+            audio = z["audio"].astype(np.float32) / 32767
+            spans = tuple((int(a), int(b)) for a, b in z["spans"])
+            rate = int(z["rate"])
+    except (ValueError, KeyError, OSError):
+        return None  # a damaged entry is simply synthesized again
+    if len(spans) != len(sentences):
+        return None
+    return SpokenLine(speaker, rate, audio, spans, tuple(sentences))

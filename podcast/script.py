@@ -1,0 +1,154 @@
+"""The narration: written from the summaries, saved as script.md for a human to edit, read back.
+
+script.md is plain Markdown a person can edit without a manual:
+
+    # Episode title
+    ## Intro
+    host: Welcome to ...
+    ## Paper: xLSTM: Extended Long Short-Term Memory
+    <https://arxiv.org/abs/2405.04517>
+    host: First up ...
+    cohost: The authors ...
+    ## Outro
+    host: That's all ...
+
+Each `## ` heading starts a chapter; each `speaker: ` line (a voice profile id) starts an
+utterance, and following lines without a speaker continue it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from podcast.errors import ConfigError
+from podcast.models import Line, Script, Section, Summary, VoiceProfile
+
+HEADER = "<!-- papercast script: edit freely. '## ' starts a chapter; 'speaker: text' lines are spoken. -->"
+_OPENERS = ("First up", "Next", "Moving on", "Our next paper", "Then", "Up next", "After that")
+
+
+def week_phrase(day: date) -> str:
+    """How the host names the week.
+
+    >>> week_phrase(date(2024, 5, 10))
+    'the week of May 6, 2024'
+    """
+    monday = day - timedelta(days=day.weekday())
+    return f"the week of {monday.strftime('%B')} {monday.day}, {monday.year}"
+
+
+def by_line(authors: Sequence[str]) -> str:
+    """
+    >>> by_line(["Ada Lovelace"]), by_line(["A", "B"]), by_line(["A", "B", "C"])
+    ('by Ada Lovelace', 'by A and B', 'by A and colleagues')
+    """
+    if not authors:
+        return ""
+    if len(authors) == 1:
+        return f"by {authors[0]}"
+    if len(authors) == 2:
+        return f"by {authors[0]} and {authors[1]}"
+    return f"by {authors[0]} and colleagues"
+
+
+def paragraphs(text: str) -> list[str]:
+    """Markdown text -> its paragraphs as single lines."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+def write_script(
+    *,
+    show_title: str,
+    episode_title: str,
+    day: date,
+    intro: str,
+    outro: str,
+    summaries: Sequence[Summary],
+    host: VoiceProfile,
+    reader: VoiceProfile,
+) -> Script:
+    """The default narration: the host frames each paper, the reader (co-host, or host when solo) reads it."""
+    n = len(summaries)
+    opening = [f"Welcome to {show_title}: the papers of {week_phrase(day)}."]
+    if reader.id != host.id:
+        opening.append(f"I'm {host.name}, and {reader.name} will read this week's summaries.")
+    else:
+        opening.append(f"I'm {host.name}.")
+    opening.append(f"This episode: {episode_title}.")
+    intro_lines = [Line(host.id, " ".join(opening))]
+    intro_lines += [Line(host.id, p) for p in paragraphs(intro)]
+    intro_lines.append(Line(host.id, f"We have {n} paper{'s' if n != 1 else ''} for you. Let's get started."))
+    sections = [Section("intro", "Intro", tuple(intro_lines))]
+    for i, s in enumerate(summaries):
+        opener = "Finally" if i == n - 1 and n > 1 else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]
+        who = by_line(s.paper.authors)
+        lines = [Line(host.id, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")]
+        lines += [Line(reader.id, p) for p in paragraphs(s.text)]
+        sections.append(Section("paper", s.paper.title, tuple(lines), s.paper.url))
+    closing = [*paragraphs(outro), (
+        f"That's all for {week_phrase(day)}. The papers and the written newsletter are linked in the show "
+        f"notes. Thanks for listening to {show_title}, and see you next week."
+    )]
+    sections.append(Section("outro", "Outro", tuple(Line(host.id, p) for p in closing)))
+    return Script(tuple(sections))
+
+
+def to_markdown(script: Script, title: str) -> str:
+    out = [HEADER, f"# {title}", ""]
+    for sec in script.sections:
+        heading = {"intro": "Intro", "outro": "Outro"}.get(sec.kind, f"Paper: {sec.title}")
+        out.append(f"## {heading}")
+        if sec.url:
+            out.append(f"<{sec.url}>")
+        out.extend(f"{line.speaker}: {line.text}" for line in sec.lines)
+        out.append("")
+    return "\n".join(out)
+
+
+def parse_markdown(text: str, path: Path, speakers: Sequence[str]) -> Script:
+    """Read script.md back; errors name the file and the line to fix."""
+    sections: list[Section] = []
+    title, kind, url, lines = "", "", "", []  # the section being read
+    speaker_re = re.compile(rf"^({'|'.join(map(re.escape, sorted(speakers, key=len, reverse=True)))}):\s*(.*)$")
+
+    def close(lineno: int) -> None:
+        if not kind:
+            return
+        spoken = tuple(ln for ln in lines if ln.text.strip())
+        if not spoken:
+            raise ConfigError(f"{path}:{lineno}: section '{title}' has no spoken lines; add 'speaker: text' lines")
+        sections.append(Section(kind, title, spoken, url))
+
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        s = raw.strip()
+        if not s or (s.startswith("<!--") and s.endswith("-->")) or (s.startswith("# ") and not kind):
+            continue
+        if s.startswith("## "):
+            close(lineno)
+            head = s[3:].strip()
+            low = head.lower()
+            kind = low if low in ("intro", "outro") else "paper"
+            title = head.split(":", 1)[1].strip() if low.startswith("paper:") else head
+            url, lines = "", []
+            continue
+        if not kind:
+            raise ConfigError(f"{path}:{lineno}: text before the first '## ' heading; start a chapter first")
+        m = re.fullmatch(r"<(https?://\S+)>", s)
+        if m and not lines:
+            url = m.group(1)
+            continue
+        m = speaker_re.match(s)
+        if m:
+            lines.append(Line(m.group(1), m.group(2)))
+        elif lines:
+            lines[-1] = Line(lines[-1].speaker, f"{lines[-1].text} {s}")
+        else:
+            known = ", ".join(speakers)
+            raise ConfigError(f"{path}:{lineno}: line does not start with a speaker ({known}): {s[:60]!r}")
+    close(len(text.splitlines()))
+    if not sections:
+        raise ConfigError(f"{path}: no '## ' sections; delete the file to regenerate it")
+    return Script(tuple(sections))

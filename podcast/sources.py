@@ -1,0 +1,181 @@
+"""Where papers come from: episode.toml entries, local PDFs, or an existing written newsletter."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from podcast.config import EpisodeFile, PaperEntry
+from podcast.errors import InputError
+from podcast.models import Paper
+
+ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(v\d+)?", re.I)
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """A file-name-safe ASCII slug.
+
+    >>> slugify("xLSTM: Extended Long Short-Term Memory")
+    'xlstm-extended-long-short-term-memory'
+    >>> slugify("hep-th/9901001"), slugify("Pöppel & Ünal")
+    ('hep-th-9901001', 'poppel-unal')
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9.]+", "-", ascii_text.lower()).strip("-.")
+    return slug[:limit].rstrip("-.") or "paper"
+
+
+def arxiv_id(url: str) -> str:
+    """The arXiv id in an abs/pdf URL, without version; "" when it is not an arXiv link.
+
+    >>> arxiv_id("https://arxiv.org/pdf/2405.04517v2"), arxiv_id("https://example.com/x")
+    ('2405.04517', '')
+    """
+    m = ARXIV_URL.search(url)
+    return m.group(1) if m else ""
+
+
+def papers_of(episode: EpisodeFile, folder: Path) -> list[Paper]:
+    """The episode's papers, with full text read from their PDFs where given."""
+    papers = [_paper(entry, folder) for entry in episode.papers]
+    seen: dict[str, str] = {}
+    for p in papers:
+        if p.id in seen:
+            raise InputError(f"{folder / 'episode.toml'}: papers '{seen[p.id]}' and '{p.title}' share the id {p.id!r}")
+        seen[p.id] = p.title
+    return papers
+
+
+def _paper(entry: PaperEntry, folder: Path) -> Paper:
+    full_text = read_pdf(folder / entry.pdf) if entry.pdf else ""
+    title = entry.title or entry.id
+    url = entry.url or (f"https://arxiv.org/abs/{entry.id}" if re.fullmatch(r"\d{4}\.\d{4,5}", entry.id) else "")
+    pid = entry.id or arxiv_id(url) or slugify(title)
+    return Paper(pid, title, tuple(entry.authors), url, entry.abstract.strip(), entry.published, full_text)
+
+
+def read_pdf(path: Path) -> str:
+    """The text layer of a PDF; InputError naming the file when there is none to read."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not path.is_file():
+        raise InputError(f"{path}: PDF not found")
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(f"{path}: the PDF is encrypted; give a decrypted copy")
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
+    except PdfReadError as e:
+        raise InputError(f"{path}: not a readable PDF ({e})") from None
+    if len(text.split()) < 20:
+        raise InputError(f"{path}: the PDF has no text layer (scanned?); add an abstract in episode.toml instead")
+    return text
+
+
+# -- importing a written newsletter ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    intro: str
+    papers: tuple[tuple[Paper, str], ...]
+    """Each paper with its summary (Markdown paragraphs)."""
+    outro: str
+    title: str = ""
+    day: str = ""
+    """YYYY-MM-DD when the file says (papercast's own newsletters do)."""
+
+
+def parse_newsletter(text: str, path: Path) -> Newsletter:
+    """Intro text, then `# Paper title` sections (a URL line and an italic author line may follow
+    the heading), then after a `---` line the closing text. HTML comments are skipped, except a
+    leading `<!-- title: ... -->` which names the newsletter."""
+    head = re.match(r"\s*<!--\s*papercast:\s*(.*?)\s+\|\s+(\d{4}-\d{2}-\d{2})\s*-->", text)
+    title, day = (head.group(1), head.group(2)) if head else ("", "")
+    body = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    parts = re.split(r"^#[ \t]+(.+?)[ \t#]*$", body, flags=re.M)
+    if len(parts) < 3:
+        raise InputError(f"{path}: no '# Paper title' headings found; each paper must start with one")
+    intro = parts[0].strip()
+    papers: list[tuple[Paper, str]] = []
+    outro = ""
+    for i in range(1, len(parts), 2):
+        heading, section = _unescape(parts[i].strip()), parts[i + 1]
+        if i == len(parts) - 2:
+            section, _, outro = _split_closing(section)
+        url, authors, summary = _section_fields(section)
+        if not summary:
+            raise InputError(f"{path}: the paper '{heading}' has an empty summary; write one under its heading")
+        pid = arxiv_id(url) or slugify(heading)
+        papers.append((Paper(pid, heading, authors, url, abstract=summary), summary))
+    ids = [p.id for p, _ in papers]
+    dup = next((x for x in ids if ids.count(x) > 1), None)
+    if dup:
+        raise InputError(f"{path}: two papers have the same heading or link ({dup}); make them distinct")
+    return Newsletter(intro, tuple(papers), outro.strip(), title, day)
+
+
+def _split_closing(section: str) -> tuple[str, str, str]:
+    m = re.search(r"^\s*(?:---+|\*\*\*+|___+)\s*$", section, re.M)
+    return (section[: m.start()], "---", section[m.end():]) if m else (section, "", "")
+
+
+def _section_fields(section: str) -> tuple[str, tuple[str, ...], str]:
+    lines = section.strip().splitlines()
+    url = ""
+    authors: tuple[str, ...] = ()
+    if lines and re.fullmatch(r"<?https?://\S+>?", lines[0].strip()):
+        url = lines.pop(0).strip().strip("<>")
+    if lines and re.fullmatch(r"\*[^*].*\*|_[^_].*_", lines[0].strip()):
+        authors = _authors(lines.pop(0).strip()[1:-1])
+    return url, authors, "\n".join(lines).strip()
+
+
+def _unescape(text: str) -> str:
+    r"""Undo Markdown backslash escapes.
+
+    >>> _unescape(r"GPT\-4 \*really\*")
+    'GPT-4 *really*'
+    """
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+
+
+def _authors(text: str) -> tuple[str, ...]:
+    """
+    >>> _authors("A. Author, B. Author and colleagues")
+    ('A. Author', 'B. Author')
+    """
+    text = re.sub(r",?\s+(and colleagues|et al\.?)$", "", text.strip())
+    names = re.split(r",\s*|\s+and\s+", text)
+    return tuple(_unescape(n.strip()) for n in names if n.strip())
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's too).
+
+    >>> toml_string('say "hi"')
+    '"say \\\\"hi\\\\""'
+    """
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def episode_toml(title: str, day: str, intro: str, outro: str, papers: Sequence[Paper]) -> str:
+    """episode.toml text for imported papers (their summaries live in summaries/)."""
+    out = [f"title = {toml_string(title)}", f"date = {day}"]
+    if intro:
+        out.append(f"intro = {toml_string(intro)}")
+    if outro:
+        out.append(f"outro = {toml_string(outro)}")
+    for p in papers:
+        out += ["", "[[papers]]", f"id = {toml_string(p.id)}", f"title = {toml_string(p.title)}"]
+        if p.authors:
+            out.append(f"authors = [{', '.join(toml_string(a) for a in p.authors)}]")
+        if p.url:
+            out.append(f"url = {toml_string(p.url)}")
+    return "\n".join(out) + "\n"
