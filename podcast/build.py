@@ -115,7 +115,7 @@ def script_stage(folder: Path, ep: EpisodeFile, summaries: Sequence[Summary], cf
 
     def generate() -> str:
         script = write_script(
-            show_title=cfg.show.title, episode_title=ep.title, day=ep.date, intro=ep.intro, outro=ep.outro,
+            show_title=cfg.show.title, day=ep.date, intro=ep.intro, outro=ep.outro,
             summaries=summaries, host=host, reader=reader,
         )
         return to_markdown(script, ep.title)

@@ -62,7 +62,6 @@ def paragraphs(text: str) -> list[str]:
 def write_script(
     *,
     show_title: str,
-    episode_title: str,
     day: date,
     intro: str,
     outro: str,
@@ -72,15 +71,15 @@ def write_script(
 ) -> Script:
     """The default narration: the host frames each paper, the reader (co-host, or host when solo) reads it."""
     n = len(summaries)
-    opening = [f"Welcome to {show_title}: the papers of {week_phrase(day)}."]
+    opening = [f"Welcome to {show_title}, the research papers of {week_phrase(day)}."]
     if reader.id != host.id:
-        opening.append(f"I'm {host.name}, and {reader.name} will read this week's summaries.")
+        opening.append(f"I'm {host.name}, and {reader.name} will read the summaries.")
     else:
         opening.append(f"I'm {host.name}.")
-    opening.append(f"This episode: {episode_title}.")
     intro_lines = [Line(host.id, " ".join(opening))]
     intro_lines += [Line(host.id, p) for p in paragraphs(intro)]
-    intro_lines.append(Line(host.id, f"We have {n} paper{'s' if n != 1 else ''} for you. Let's get started."))
+    count = f"{n} paper{'s' if n != 1 else ''}"
+    intro_lines.append(Line(host.id, f"We have {count} for you. Let's get started."))
     sections = [Section("intro", "Intro", tuple(intro_lines))]
     for i, s in enumerate(summaries):
         opener = "Finally" if i == n - 1 and n > 1 else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]

@@ -10,7 +10,6 @@ published files is relative, so the site works from a folder on disk as well as 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -154,9 +153,11 @@ def _render(template_dirs: Sequence[Path], name: str, **context: Any) -> str:
         raise ConfigError(f"template {name}: {e.message}; fix your templates/ override") from e
 
 
-@functools.lru_cache(maxsize=8)
 def _environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
-    """Templates from the show's folders first, then the package's (so a show overrides by file name)."""
+    """Templates from the show's folders first, then the package's (so a show overrides by file name).
+
+    A fresh environment per page (a few ms): a cached one would miss an override file added later.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*template_dirs, _PACKAGE_TEMPLATES]),
         autoescape=True,

@@ -221,7 +221,8 @@ _FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1[^\n]*$", re.M | re.S)
 _REF_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.M)
 _RULE = re.compile(r"^\s{0,3}(?:(?:[-*_]\s*){3,}|=+)\s*$")
 _TABLE_DIVIDER = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?:\d+(?:\.\d+)*\.?\s+)?(.*?)(?:\s+#+)?\s*$")
+"""A heading, without its section number ("## 3.2 Results" is read "Results")."""
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?")
 _QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 
@@ -455,8 +456,8 @@ _AUTHOR_CITATION = re.compile(
     rf"\s*[(\[]\s*(?:see\s+|e\.g\.,?\s+|cf\.\s+)?{_AUTHOR_YEAR}(?:\s*;\s*{_AUTHOR_YEAR})*\s*[)\]]"
 )
 _YEAR_CITATION = re.compile(r"\s*\((?:19|20)\d{2}[a-z]?\)")
-_LEFT_OVER = re.compile(r"\s*\(\s*(?:see|cf\.|e\.g\.,?)?\s*\)")
-"""What "(see [3])" leaves behind."""
+_LEFT_OVER = re.compile(r"\s*\(\s*(?:see|cf\.|e\.g\.,?)?\s*\)|\s*[;,]\s*(?:see|cf\.|e\.g\.,?)\s*(?=\))")
+"""What "(see [3])" or "(as in X; see [3])" leaves behind."""
 
 
 def drop_citations(text: str) -> str:
@@ -465,7 +466,7 @@ def drop_citations(text: str) -> str:
     >>> drop_citations("Transformers [1, 4-6] scale (Kaplan et al., 2020; Hoffmann et al., 2022).")
     'Transformers scale.'
     >>> drop_citations("Smith et al. (2023) disagree (in 2023; see [4]).")
-    'Smith et al. disagree (in 2023; see [4]).'
+    'Smith et al. disagree (in 2023).'
     >>> drop_citations("It is known (see [4]).")
     'It is known.'
     """
@@ -507,21 +508,31 @@ def _abbreviation(match: re.Match[str]) -> str:
 def expand_abbreviations(text: str) -> str:
     """e.g., i.e., et al., vs., etc., Fig., Dr. ... -> the words a reader says.
 
-    >>> expand_abbreviations("E.g. Dr. Lee et al. compare A vs. B, etc. Then Fig. 2.")
-    'For example Doctor Lee and colleagues compare A versus B, and so on. Then Figure 2.'
+    >>> expand_abbreviations("E.g. Lee et al. compare A vs. B, etc. Then Fig. 2.")
+    'For example Lee and colleagues compare A versus B, and so on. Then Figure 2.'
     """
-    text = _TITLE.sub(lambda m: TITLES[m.group(1)] + " ", text)
-    text = _NUMBER_SIGN.sub("number ", text)
     return _ABBREVIATION.sub(_abbreviation, text)
 
 
+def expand_titles(text: str) -> str:
+    """Dr., Prof., Mr. ... before a name -> Doctor, Professor, Mister: no period left to split at.
+
+    Runs on tidy text, so that whatever stood between title and name is gone.
+
+    >>> expand_titles("Dr. Lee and Prof. Hinton met the Dr. here.")
+    'Doctor Lee and Professor Hinton met the Dr. here.'
+    """
+    return _TITLE.sub(lambda m: TITLES[m.group(1)] + " ", text)
+
+
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-_CURRENCY = re.compile(rf"([$€£])\s?({_NUM})(?:\s?(bn|[kKMBT]|thousand|million|billion|trillion)\b)?")
-_TIMES = re.compile(rf"(?<![\w.])({_NUM})\s?[x×](?![\w])")
-_BY = re.compile(r"(?<![\w.])(\d+)\s?[x×]\s?(?=\d)")
+_CURRENCY = re.compile(rf"([$€£])\s?({_NUM})(?:\s?(bn|[kKMBT]|thousand|million|billion|trillion))?(?!\w|\.\d)")
+_TIMES = re.compile(rf"(?<![\w.])({_NUM})[x×](?![\w])")
+_BY = re.compile(r"(?<![\w.])(\d+)[x×](?=\d)")
 _MAGNITUDE = re.compile(rf"(?<![\w.])({_NUM})(bn|[kKMBT])(?![\w])")
 _ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
-_RANGE = re.compile(rf"(?<![\w.\-])({_NUM})\s?[-–]\s?(?={_NUM}(?![\w.\-]|\.\d))")
+_RANGE = re.compile(rf"(?<![\w.\-])({_NUM})(?:[-–]|\s[-–]\s|–\s?)(?={_NUM}(?![\w.\-]|\.\d))")
+"""10-20, 10 - 20, 10–20; not "2 -3", a number and a negative one."""
 _FRACTION = re.compile(r"(?<![\w/.])(\d+)/(\d+)(?![\w/.])")
 _VERSION = re.compile(r"(?<![\w.])v(\d+(?:\.\d+)*)\b")
 _PER_SECOND = re.compile(r"(?<=[A-Za-z])/s(?:ec)?\b")
@@ -537,7 +548,7 @@ def _currency(match: re.Match[str]) -> str:
 
 def _magnitude(match: re.Match[str]) -> str:
     before = match.string[: match.start()].split()
-    if before and before[-1].rstrip(".") in LABELS:
+    if before and before[-1].strip("(.") in LABELS:
         return match.group(0)
     return f"{match.group(1)} {MAGNITUDES[match.group(2)]}"
 
@@ -559,12 +570,13 @@ def read_numbers(text: str) -> str:
     >>> read_numbers("$5M for v2 on 2024-05-01, 10-20% of 3/4, 40 tokens/s, Figure 4B")
     '5 million dollars for version 2 on May 1, 2024, 10 to 20% of three quarters, 40 tokens per second, Figure 4B'
     """
-    text = _CURRENCY.sub(_currency, text)
+    text = _NUMBER_SIGN.sub("number ", text)
     text = _ISO_DATE.sub(_iso_date, text)
     text = _BY.sub(r"\1 by ", text)
     text = _TIMES.sub(r"\1 times", text)
-    text = _MAGNITUDE.sub(_magnitude, text)
     text = _RANGE.sub(r"\1 to ", text)
+    text = _CURRENCY.sub(_currency, text)
+    text = _MAGNITUDE.sub(_magnitude, text)
     text = _FRACTION.sub(lambda m: FRACTIONS.get(m.group(0), f"{m.group(1)} over {m.group(2)}"), text)
     text = _VERSION.sub(r"version \1", text)
     return _PER_SECOND.sub(" per second", text)
@@ -588,13 +600,25 @@ _ELLIPSIS = re.compile(r"\s*\.{2,}(\s*)(?=(\w?))")
 _EMPTY_BRACKETS = re.compile(r"\(\s*[,.;:!?'\"\s-]*\)|\"\s*\"")
 _PUNCTUATION_RUN = re.compile(r"[,;:.!?](?:\s*[,;:.!?])+")
 _LONE_HYPHEN = re.compile(r"(?<!\w)-+(?![\w])|(?<=[^\W\d])-+(?!\w)")
-_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?] ))([a-z])(?=[a-z]*\b)")
+_LOWER_START = re.compile(r"([.!?]+['\")]*\s+)?\b([a-z])(?=[a-z]*\b)")
 
 
 def _strongest(match: re.Match[str]) -> str:
     """", ." -> "."; "?!" -> "?": the first sentence end, else the first mark."""
     marks = match.group(0).replace(" ", "")
     return next((m for m in marks if m in ".!?"), marks[0])
+
+
+def _capitalize_sentences(text: str) -> str:
+    """Capitalize a lowercase word that starts a sentence (not "iPhone", and not after "Dr.")."""
+
+    def upper(match: re.Match[str]) -> str:
+        end = match.group(1)
+        if match.start() == 0 or end and _ends_sentence(text, match.start(), end):
+            return (end or "") + match.group(2).upper()
+        return match.group(0)
+
+    return _LOWER_START.sub(upper, text)
 
 
 def tidy(text: str) -> str:
@@ -611,7 +635,7 @@ def tidy(text: str) -> str:
     text = re.sub(r"\(\s+", "(", re.sub(r"\s+([,;:.!?)])", r"\1", text))
     text = _PUNCTUATION_RUN.sub(_strongest, text)
     text = re.sub(r"^[\s,;:.!?)'\"]+", "", text)
-    text = _SENTENCE_START.sub(lambda m: m.group(1).upper(), text)
+    text = _capitalize_sentences(text)
     if not re.search(r"[^\W_]", text):
         return ""
     body = text.rstrip(")'\"")
@@ -633,14 +657,17 @@ STEPS: tuple[Callable[[str], str], ...] = (
     read_urls,
     markdown_inline,  # again: emphasis inside links and tags is only now exposed
     drop_citations,
-    expand_abbreviations,
     read_numbers,
     read_symbols,
     keep_speakable_chars,
+    expand_abbreviations,
     tidy,
+    expand_titles,
 )
 """speakable, in order. Math before HTML (so "$a<b$" is no tag), links before URLs, URLs before emphasis
-(so snake_case paths cannot look like _emphasis_), citations before abbreviations (for "et al. (2023)")."""
+(so snake_case paths cannot look like _emphasis_), citations before abbreviations (for "et al. (2023)"),
+abbreviations late and titles last (so "Dr. 🚀 Smith" is "Doctor Smith": a title is expanded only before a
+capital, and only tidy text shows what really follows it)."""
 
 
 def speakable(text: str) -> str:
@@ -663,11 +690,14 @@ _SENTENCE_END = re.compile(r"[.!?]+['\")\]]*\s+(?=['\"(\[]*[A-Z0-9])")
 _CLAUSE_END = re.compile(r"(?<=[;:,—])\s+|\s+(?=—)")
 
 
-def _ends_sentence(text: str, end: re.Match[str]) -> bool:
-    """False after a title, an initial or an abbreviation that does not end sentences."""
-    if "!" in end.group(0) or "?" in end.group(0):
+def _ends_sentence(text: str, start: int, end: str) -> bool:
+    """Whether the terminator `end` found at text[start] ends a sentence.
+
+    Not after a title, an initial or an abbreviation that rarely ends one.
+    """
+    if "!" in end or "?" in end:
         return True
-    before = text[: end.start()].split()
+    before = text[:start].split()
     word = before[-1].lstrip("('\"[") if before else ""
     if len(word) == 1 and word.isupper():  # an initial: "J. K. Rowling" ("Section A. Then" is rarer)
         return False
@@ -677,7 +707,7 @@ def _ends_sentence(text: str, end: re.Match[str]) -> bool:
 def _sentences(text: str) -> Iterator[str]:
     start = 0
     for end in _SENTENCE_END.finditer(text):
-        if _ends_sentence(text, end):
+        if _ends_sentence(text, end.start(), end.group(0)):
             yield text[start : end.end()].strip()
             start = end.end()
     yield text[start:].strip()

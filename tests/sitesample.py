@@ -17,7 +17,13 @@ from PIL import Image, ImageDraw
 
 from podcast.models import BuiltEpisode, Category, Chapter, Cue, Paper, Show, Summary
 from podcast.newsletter import notes_html, plain_description, render_html, render_markdown
-from podcast.site import NEWSLETTER_FEED, episode_path, render_episode_page, render_index, render_newsletter_feed
+from podcast.site import (
+    NEWSLETTER_FEED,
+    episode_path,
+    render_episode_page,
+    render_index,
+    render_newsletter_feed,
+)
 
 SHOW = Show(
     title="Papers & Pods",
@@ -52,9 +58,10 @@ SUMMARIES = (
             "In language modeling, xLSTM holds its own against Transformers of similar size."),
     Summary(PAPERS[1], "DeepSeek-V2 has 236 billion parameters, yet only 21 billion are active per token. "
             "*Multi-head Latent Attention* compresses keys and values into a small latent vector.\n\n"
-            "Compared with the dense DeepSeek 67B it saves 42.5% of training cost & cuts the KV cache by 93.3%."),
+            "Compared with the dense DeepSeek 67B it saves 42.5% of training cost & cuts the KV cache "
+            "by 93.3%."),
 )
-INTRO = "Welcome to this week's issue: a revival of the recurrent network, and a much smaller key-value cache."
+INTRO = "Welcome to this week's issue: the recurrent network is back, and the key-value cache shrinks."
 OUTRO = "That's all for this week. Reply and tell us which paper you would like covered next."
 
 
@@ -78,7 +85,8 @@ def cues_for(chapters: Sequence[Chapter]) -> tuple[Cue, ...]:
     return tuple(cues)
 
 
-def make_episode(number: int, published: datetime, duration: float, audio_bytes: int = 1_234_567) -> BuiltEpisode:
+def make_episode(number: int, published: datetime, duration: float, audio_bytes: int = 1_234_567
+                 ) -> BuiltEpisode:
     slug = f"2024-w{18 + number}"
     chapters = chapters_for(duration)
     return BuiltEpisode(

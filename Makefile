@@ -1,0 +1,35 @@
+# papercast: `make demo` builds and publishes the sample week; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := episodes/2024-05-10-xlstm-deepseek-v2
+
+.PHONY: demo test lint bench clean
+
+# The stamp files make re-runs instant and re-install when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/podcast build $(SAMPLE)
+	$(BIN)/podcast publish
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check podcast tests bench
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/render_bench.py
+
+clean:
+	rm -rf public .cache episodes/*/build
