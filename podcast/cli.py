@@ -10,9 +10,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podcast import __version__
 from podcast.errors import PodcastError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from podcast.config import ShowConfig
 
 EXAMPLES = {
     "init": "example:\n  podcast init my-show\n  cd my-show && podcast build episodes/first-week && podcast publish",
@@ -76,13 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _console():  # type: ignore[no-untyped-def]
+def _console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
 
 
-def _show(start: Path | None = None):  # type: ignore[no-untyped-def]
+def _show(start: Path | None = None) -> ShowConfig:
     from podcast.config import find_root, load_show
 
     cfg = load_show(find_root(start or Path.cwd()))

@@ -206,7 +206,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table")
-        return from_table(hint, value, where.replace(": ", " [", 1) + "]" if ": " in where else where)
+        table_where = where.replace(": ", " [", 1) + "]" if ": " in where else where
+        return from_table(typing.cast(type, hint), value, table_where)
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list")

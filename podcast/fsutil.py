@@ -23,7 +23,8 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO]:
     except OSError as e:
         raise PodcastError(f"cannot write {path}: {e.strerror}; check the folder exists and is writable") from e
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as f:
+        f: IO
+        with (os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="\n")) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -86,7 +86,8 @@ class Rendering:
     @property
     def starts(self) -> list[float]:
         """Each section's start time in the episode."""
-        out, t = [], 0
+        out: list[float] = []
+        t = 0
         for s in self.sections:
             out.append(t * SAMPLES_PER_FRAME / SAMPLE_RATE)
             t += s.frames
@@ -102,7 +103,7 @@ class Rendering:
 
     def sentences(self) -> list[TimedSentence]:
         """Every sentence with its time in the whole episode."""
-        out = []
+        out: list[TimedSentence] = []
         for start, sec in zip(self.starts, self.sections, strict=True):
             out.extend(TimedSentence(start + t.start, start + t.end, t.speaker, t.text) for t in sec.sentences)
         return out

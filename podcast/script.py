@@ -110,7 +110,8 @@ def to_markdown(script: Script, title: str) -> str:
 def parse_markdown(text: str, path: Path, speakers: Sequence[str]) -> Script:
     """Read script.md back; errors name the file and the line to fix."""
     sections: list[Section] = []
-    title, kind, url, lines = "", "", "", []  # the section being read
+    title, kind, url = "", "", ""  # the section being read
+    lines: list[Line] = []
     speaker_re = re.compile(rf"^({'|'.join(map(re.escape, sorted(speakers, key=len, reverse=True)))}):\s*(.*)$")
 
     def close(lineno: int) -> None:

@@ -10,11 +10,13 @@ published files is relative, so the site works from a folder on disk as well as 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from feedgen.feed import FeedGenerator
@@ -26,7 +28,7 @@ from podcast.newsletter import format_clock
 
 __all__ = [
     "NEWSLETTER_FEED",
-    "episode_path",
+    "episode_page",
     "render_episode_page",
     "render_index",
     "render_newsletter_feed",
@@ -39,7 +41,7 @@ _PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def episode_path(slug: str) -> str:
+def episode_page(slug: str) -> str:
     """Where an episode's page lives, relative to the site's root."""
     return f"episodes/{slug}/index.html"
 
@@ -65,7 +67,7 @@ def render_index(
         cover_name=cover_name,
         root="",
         newsletter_feed=NEWSLETTER_FEED,
-        episode_path=episode_path,
+        episode_page=episode_page,
     )
 
 
@@ -116,8 +118,8 @@ def render_newsletter_feed(
     eps = _newest_first(episodes)
     fg.lastBuildDate(eps[0].published if eps else _EPOCH)
     for ep in eps:
-        page = show.base_url + f"episodes/{ep.slug}/"
-        listen = f'<p><a href="{page}">Listen to the episode</a> ({format_clock(ep.duration)})</p>\n'
+        page = show.base_url + quote(episode_page(ep.slug).removesuffix("index.html"))
+        listen = f'<p><a href="{html.escape(page)}">Listen to the episode</a> ({_minutes(ep.duration)})</p>\n'
         fe = fg.add_entry(order="append")
         fe.title(ep.title)
         fe.link(href=page)

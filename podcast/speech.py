@@ -451,7 +451,9 @@ def read_formulas(text: str) -> str:
 
 _NUMERIC_CITATION = re.compile(r"\s*\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
 _FOOTNOTE = re.compile(r"\s*\[\^[^\]]*\]")
-_AUTHOR_YEAR = r"[A-Z][^()\[\];]{0,80}?(?:,|\bet al\.?)\s*(?:19|20)\d{2}[a-z]?"
+_NAME = r"(?:(?:van|von|der|den|de|da|di|du|le|la)\s+)*[A-Z][\w'-]*"
+_AUTHOR_YEAR = rf"{_NAME}(?:(?:\s*,\s*|\s+)(?:(?:and|&)\s+)?{_NAME})*(?:,|\s+et\s+al\.?,?)\s*(?:19|20)\d{{2}}[a-z]?"
+"""Smith, 2020 / Smith and Lee, 2021 / van der Berg et al. 2019: names, then a comma or et al., then a year."""
 _AUTHOR_CITATION = re.compile(
     rf"\s*[(\[]\s*(?:see\s+|e\.g\.,?\s+|cf\.\s+)?{_AUTHOR_YEAR}(?:\s*;\s*{_AUTHOR_YEAR})*\s*[)\]]"
 )

@@ -19,7 +19,7 @@ from podcast.models import BuiltEpisode, Category, Chapter, Cue, Paper, Show, Su
 from podcast.newsletter import notes_html, plain_description, render_html, render_markdown
 from podcast.site import (
     NEWSLETTER_FEED,
-    episode_path,
+    episode_page,
     render_episode_page,
     render_index,
     render_newsletter_feed,
@@ -131,7 +131,7 @@ class SampleSite:
     cues: tuple[Cue, ...]
 
     def page(self, ep: BuiltEpisode) -> Path:
-        return self.root / episode_path(ep.slug)
+        return self.root / episode_page(ep.slug)
 
 
 def write_site(
@@ -147,7 +147,7 @@ def write_site(
     (root / "feed.xml").write_text("<rss version='2.0'><channel><title>x</title></channel></rss>")
     newsletters = {}
     for ep in episodes:
-        folder = (root / episode_path(ep.slug)).parent
+        folder = (root / episode_page(ep.slug)).parent
         folder.mkdir(parents=True, exist_ok=True)
         md = render_markdown(ep.title, ep.published.date(), INTRO, SUMMARIES, OUTRO)
         newsletters[ep.slug] = render_html(md)

@@ -20,7 +20,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from sitesample import SampleSite, write_site
 
-from podcast.site import episode_path
+from podcast.site import episode_page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -56,7 +56,7 @@ def browser() -> Iterator[WebDriver]:
 
 def open_episode(browser: WebDriver, base: str, site: SampleSite) -> float:
     """Load the newest episode's page; returns the audio duration once the browser knows it."""
-    browser.get(base + episode_path(site.episodes[1].slug))
+    browser.get(base + episode_page(site.episodes[1].slug))
     script = f"const a = ({PLAYER[7:]}); return a.readyState >= 1 && isFinite(a.duration) ? a.duration : null"
     return float(WebDriverWait(browser, 20).until(lambda d: d.execute_script(script)))
 
@@ -68,7 +68,7 @@ def current_time(browser: WebDriver) -> float:
 def test_server_answers_range_requests(served: tuple[SampleSite, str]) -> None:
     site, base = served
     ep = site.episodes[1]
-    url = base + episode_path(ep.slug).replace("index.html", ep.audio)
+    url = base + episode_page(ep.slug).replace("index.html", ep.audio)
     data = (site.page(ep).parent / ep.audio).read_bytes()
     size = len(data)
     end = size - 1

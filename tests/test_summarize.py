@@ -258,6 +258,13 @@ def test_full_text_without_an_abstract_field_uses_its_sections() -> None:
         assert leak not in text
 
 
+def test_full_text_whose_abstract_has_no_heading() -> None:
+    for n in (60, 200):
+        text = summarize(Paper("x", "SpeechMoE", full_text=FULL_TEXT.replace("Abstract\n", "")), n)
+        assert text.startswith("The authors present SpeechMoE, a sparse mixture-of-experts model")
+        assert "Lovelace" not in text and "Sparse Mixtures for Speech" not in text
+
+
 def test_full_text_beside_an_abstract_does_not_repeat_it() -> None:
     abstract = FULL_TEXT.split("Abstract\n")[1].split("1 Introduction")[0]
     text = summarize(Paper("x", "SpeechMoE", abstract=abstract, full_text=FULL_TEXT), 130)

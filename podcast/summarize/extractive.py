@@ -202,11 +202,8 @@ class ExtractiveSummarizer(Summarizer):
 def _gather(paper: Paper) -> list[_Sentence]:
     """The abstract's sentences, then the full text's, in reading order."""
     sentences = [_Sentence(s, "abstract") for s in _sentences(_ABSTRACT_LABEL.sub("", paper.abstract))]
-    has_abstract = bool(sentences)
     body: list[_Sentence] = []
-    for kind, block in _sections(paper.full_text):
-        if kind == "abstract" and has_abstract:
-            continue  # the PDF's copy of the abstract we already have
+    for kind, block in _sections(paper.full_text, have_abstract=bool(sentences)):
         body += [_Sentence(s, kind) for s in _sentences(block)]
     if body and all(s.kind == "body" for s in body):
         body = _positional_kinds(body)
@@ -277,9 +274,14 @@ def _ends_sentence(paragraph: str, start: int, m: re.Match[str]) -> bool:
 # --- full text -------------------------------------------------------------------------------------
 
 
-def _sections(full_text: str) -> list[tuple[str, str]]:
-    """(kind, text) blocks of a paper's body; front matter, acknowledgements and all that follows
-    the references are left out."""
+def _sections(full_text: str, have_abstract: bool) -> list[tuple[str, str]]:
+    """(kind, text) blocks of a paper's text, in order.
+
+    What precedes the first heading (title, authors, and the abstract when it has no heading of its
+    own) is read as the abstract if an introduction heading follows. The PDF's abstract is left out
+    when `have_abstract` (it would repeat the one we have), and so are acknowledgements and all that
+    follows the references.
+    """
     if not full_text.strip():
         return []
     blocks: list[tuple[str, list[str]]] = [("front", [])]
@@ -293,12 +295,26 @@ def _sections(full_text: str) -> list[tuple[str, str]]:
         if kind == "end":
             break
         blocks.append((blocks[-1][0] if kind == "same" else kind, [inline]))
-    structured = any(kind in ("abstract", "intro") for kind, _ in blocks)
-    return [
-        ("body" if kind == "front" else kind, "\n".join(lines))
-        for kind, lines in blocks
-        if kind != "skip" and not (kind == "front" and structured)
-    ]
+    kinds = {kind for kind, _ in blocks}
+    front = "skip" if "abstract" in kinds else "abstract" if "intro" in kinds else "body"
+    out: list[tuple[str, str]] = []
+    for kind, lines in blocks:
+        kind = front if kind == "front" else kind
+        if kind != "skip" and not (kind == "abstract" and have_abstract):
+            out.append((kind, _join_lines(lines)))
+    return out
+
+
+def _join_lines(lines: list[str]) -> str:
+    """PDF lines as text, where a short line that does not end a sentence (a title, an author list,
+    a heading we do not know) is a paragraph of its own instead of running into the next sentence."""
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        words = line.split()
+        if words and len(words) <= 5 and words[-1][-1] not in _TERMINAL + ",-":
+            out.append("")
+    return "\n".join(out)
 
 
 def _heading(line: str) -> tuple[str, str] | None:
@@ -466,10 +482,13 @@ def _quality(text: str) -> float:
     """How well a sentence reads on its own, 0 (never use) to 1."""
     if _BOILERPLATE.search(text):
         return 0.0
+    words = _count_words(text)
+    unfinished = text.rstrip(_CLOSERS)[-1] not in _TERMINAL
+    if unfinished and words < 6:
+        return 0.0  # a title, an author list, a heading
     quality = 1.0
     if _VISUAL_REFERENCE.search(text):
         quality *= 0.3  # a listener cannot see Figure 3
-    words = _count_words(text)
     if words < 6:
         quality *= 0.4
     elif words > 60:
@@ -478,6 +497,8 @@ def _quality(text: str) -> float:
         quality *= 0.3  # table rows, formulas
     if text[0].islower():
         quality *= 0.5  # the tail of a sentence the PDF broke
+    if unfinished:
+        quality *= 0.5  # a caption, a list item
     if _NEEDS_CONTEXT.match(text):
         quality *= 0.6  # "They then..." means little without the sentence before it
     elif _CONNECTIVE.match(text):
