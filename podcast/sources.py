@@ -97,7 +97,8 @@ def parse_newsletter(text: str, path: Path) -> Newsletter:
     head = re.match(r"\s*<!--\s*papercast:\s*(.*?)\s+\|\s+(\d{4}-\d{2}-\d{2})\s*-->", text)
     title, day = (head.group(1), head.group(2)) if head else ("", "")
     body = re.sub(r"<!--.*?-->", "", text, flags=re.S)
-    parts = re.split(r"^#[ \t]+(.+?)[ \t#]*$", body, flags=re.M)
+    # A closing run of '#' is ATX heading decoration only after a space ("C#" keeps its '#').
+    parts = re.split(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", body, flags=re.M)
     if len(parts) < 3:
         raise InputError(f"{path}: no '# Paper title' headings found; each paper must start with one")
     intro = parts[0].strip()

@@ -26,8 +26,8 @@ TRANSFORMER = Paper(
     abstract=(
         "Most competitive sequence transduction models rely on recurrent or convolutional neural networks "
         "arranged as an encoder and a decoder. The strongest of these models also link the encoder and the "
-        "decoder with an attention mechanism. We propose the Transformer, a simple network architecture built "
-        "entirely on attention, which removes recurrence and convolution altogether. On two machine "
+        "decoder with an attention mechanism. We propose the Transformer, a simple network architecture "
+        "built entirely on attention, which removes recurrence and convolution altogether. On two machine "
         "translation benchmarks the new models reach higher quality, parallelize better and need much less "
         "training time. Our model scores 28.4 BLEU on WMT 2014 English-to-German translation, beating the "
         "previous best results, ensembles included, by more than 2 BLEU. On WMT 2014 English-to-French it "
@@ -60,8 +60,8 @@ RESNET = Paper(
         "functions, we explicitly reformulate the layers as learning residual functions with respect to the "
         "layer inputs. We give thorough empirical evidence that these residual networks are easier to "
         "optimize and gain accuracy from considerably increased depth. On the ImageNet dataset we evaluate "
-        "residual nets with up to 152 layers, eight times deeper than VGG nets yet still of lower complexity. "
-        "An ensemble of these residual nets reaches 3.57% error on the ImageNet test set, a result that won "
+        "residual nets with up to 152 layers, eight times deeper than VGG nets yet still of lower "
+        "complexity. An ensemble of these residual nets reaches 3.57% error on the ImageNet test set, a result that won "
         "first place in the ILSVRC 2015 classification task. We also analyze CIFAR-10 with networks of 100 "
         "and 1000 layers. The depth of representations matters for many visual recognition tasks. Thanks to "
         "our extremely deep representations alone, we obtain a 28% relative improvement on the COCO object "
@@ -172,7 +172,8 @@ def test_a_short_abstract_is_returned_whole() -> None:
 
 
 def test_one_sentence_without_a_period() -> None:
-    assert summarize(Paper("x", "t", abstract="  we train a tiny model\n")) == "The authors train a tiny model."
+    text = summarize(Paper("x", "t", abstract="  we train a tiny model\n"))
+    assert text == "The authors train a tiny model."
 
 
 def test_a_long_paragraph_without_punctuation_is_cut_on_a_word_boundary() -> None:
@@ -275,20 +276,21 @@ def test_full_text_beside_an_abstract_does_not_repeat_it() -> None:
 def synthetic_paper(pages: int = 20) -> str:
     """About 500 words a page of paper-like text with the usual section headings."""
     rng = random.Random(20)  # fixed seed: the same paper every run
-    topics = "attention memory tokens experts routing latency throughput quantization cache layers".split()
-    filler = "the model a new method results training data we show that for with improves on".split()
+    topics = ["attention", "memory", "tokens", "experts", "routing", "latency", "quantization", "cache"]
+    filler = ["the", "model", "a", "new", "method", "results", "training", "we", "show", "that", "for", "on"]
+
+    def sentence() -> str:
+        picks = [rng.choice(topics if rng.random() < 0.4 else filler) for _ in range(rng.randint(12, 30))]
+        return " ".join(picks).capitalize() + "."
 
     def paragraph(k: int) -> str:
-        return " ".join(
-            " ".join(rng.choice(topics if rng.random() < 0.4 else filler) for _ in range(rng.randint(12, 30)))
-            .capitalize() + "."
-            for _ in range(k)
-        )
+        return " ".join(sentence() for _ in range(k))
 
     headings = ["Abstract", "1 Introduction", "2 Related Work", "3 Method", "4 Experiments", "5 Conclusion"]
     per_section = pages * 500 // 20 // len(headings)
     body = "\n".join(f"{h}\n{paragraph(per_section)}" for h in headings)
-    return body + "\nReferences\n" + "\n".join(f"[{i}] A. Author. Title {i}. In Proc., 2020." for i in range(60))
+    references = "\n".join(f"[{i}] A. Author. Title {i}. In Proc., 2020." for i in range(60))
+    return f"{body}\nReferences\n{references}"
 
 
 def test_a_twenty_page_paper_takes_well_under_a_second() -> None:
@@ -335,8 +337,13 @@ def test_builtin_engines_are_imported_only_when_asked_for() -> None:
         "assert 'podcast.summarize.extractive' not in sys.modules and 'numpy' not in sys.modules; "
         "s.get('extractive'); assert 'podcast.summarize.extractive' in sys.modules"
     )
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -417,7 +424,7 @@ def test_register_refuses_what_cannot_be_an_engine() -> None:
     with pytest.raises(TypeError, match="class attribute `name`"):
         register(Nameless)
     with pytest.raises(TypeError, match="does not implement summarize"):
-        register(Abstract)
+        register(Abstract)  # type: ignore[type-abstract]
     with pytest.raises(TypeError, match="not a Summarizer"):
         register(str)  # type: ignore[type-var]
     with pytest.raises(ValueError, match="'extractive' is built in"):

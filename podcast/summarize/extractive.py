@@ -53,6 +53,7 @@ _TERMINAL = ".!?。！？…"
 _CLOSERS = "\"'”’)]」』"
 _CLOSER_CLASS = re.escape(_CLOSERS)
 
+# fmt: off
 _ENGLISH_MARKERS = frozenset(
     [
         "the", "of", "and", "to", "a", "an", "is", "are", "that", "for", "on", "with", "as", "by",
@@ -83,6 +84,7 @@ _ABBREVIATIONS_BEFORE_NUMBER = frozenset(
     ["fig", "figs", "eq", "eqs", "sec", "secs", "tab", "no", "nos", "ref", "refs", "vol", "pp", "ch", "thm"]
 )
 """Words whose period does not end a sentence when a number follows ("Fig. 3")."""
+# fmt: on
 
 _LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 _SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSER_CLASS}]*(?=\s|$|[{_CJK}])|[。！？]+[{_CLOSER_CLASS}]*")
