@@ -80,7 +80,7 @@ def read_summary(path: Path, text: str) -> str:
 def summarize_stage(
     folder: Path, papers: Sequence[Paper], cfg: ShowConfig, gen: Generated, log: Callable[[str], None]
 ) -> tuple[list[Summary], str]:
-    from podcast.summarize import load
+    from podcast.summarize import check_has_text, load, summarize_one
 
     settings = cfg.summarizer
     engine = None
@@ -90,14 +90,11 @@ def summarize_stage(
 
         def generate(paper: Paper = paper) -> str:
             nonlocal engine
+            check_has_text(paper)  # before loading an engine that may cost money to call
             engine = engine or load(settings)
-            text = engine.summarize(paper).strip()
-            if not text:
-                raise InputError(f"{paper.title}: the {settings.engine} summarizer produced nothing; "
-                                 "add an abstract or write summaries/ by hand")
-            return summary_markdown(Summary(paper, text))
+            return summary_markdown(Summary(paper, summarize_one(engine, paper)))
 
-        inputs = cache.key(settings.engine, settings.words, settings.model, settings.temperature,
+        inputs = cache.key(settings.engine, settings.words, settings.model, settings.temperature, settings.prompt,
                            paper.title, paper.url, paper.abstract, paper.full_text)
         text = gen.produce(path, inputs, generate)
         out.append(Summary(paper, read_summary(path, text)))

@@ -195,7 +195,10 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
     ]
     if missing:
         raise ConfigError(f"{where}: missing required key '{missing[0]}'")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError as e:  # a dataclass's own validation: add where it came from
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

@@ -273,8 +273,9 @@ _SUP_CITATION = re.compile(r"<sup>[\s\d,\-–]*</sup>", re.I)
 HTML_TAGS = ("a abbr b big blockquote br center cite code dd del details div dl dt em figcaption figure font "
              "h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s small span strike strong sub summary sup "
              "table tbody td th thead tr tt u ul").split()
-"""Only these count as tags, so "if a<b and c>d" in prose is not swallowed as one."""
-_TAG = re.compile(rf"</?(?:{'|'.join(HTML_TAGS)})(?:\s[^<>]*)?/?>", re.I)
+"""Only these count as tags, so "x<y and z>w" in prose is not swallowed as one."""
+_TAG = re.compile(rf"</?(?:{'|'.join(HTML_TAGS)})(?:\s+[^<>=]+=[^<>]*)?\s*/?>", re.I)
+"""A known tag, bare or with attributes (name=value): "<b and c>" in "a<b and c>d" is prose."""
 _EMPHASIS = (
     re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
     re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)"),
@@ -530,12 +531,12 @@ def expand_titles(text: str) -> str:
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _CURRENCY = re.compile(rf"([$€£])\s?({_NUM})(?:\s?(bn|[kKMBT]|thousand|million|billion|trillion))?(?!\w|\.\d)")
 _TIMES = re.compile(rf"(?<![\w.])({_NUM})[x×](?![\w])")
-_BY = re.compile(r"(?<![\w.])(\d+)[x×](?=\d)")
+_BY = re.compile(r"(?<![\w.])(?!0x)(\d+)[x×](?=\d+(?!\w))")
 _MAGNITUDE = re.compile(rf"(?<![\w.])({_NUM})(bn|[kKMBT])(?![\w])")
 _ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
-_RANGE = re.compile(rf"(?<![\w.\-])({_NUM})(?:[-–]|\s[-–]\s|–\s?)(?={_NUM}(?![\w.\-]|\.\d))")
+_RANGE = re.compile(rf"(?<![\w.\-])({_NUM})(?:[-–]|\s[-–]\s|–\s?)(?={_NUM}(?![\w\-]|\.\d))")
 """10-20, 10 - 20, 10–20; not "2 -3", a number and a negative one."""
-_FRACTION = re.compile(r"(?<![\w/.])(\d+)/(\d+)(?![\w/.])")
+_FRACTION = re.compile(r"(?<![\w/.])(\d+)/(\d+)(?![\w/]|\.\d)")
 _VERSION = re.compile(r"(?<![\w.])v(\d+(?:\.\d+)*)\b")
 _PER_SECOND = re.compile(r"(?<=[A-Za-z])/s(?:ec)?\b")
 
@@ -636,7 +637,7 @@ def tidy(text: str) -> str:
     text = " ".join(w for w in text.split() if len(w) <= LONGEST_WORD)
     text = re.sub(r"\(\s+", "(", re.sub(r"\s+([,;:.!?)])", r"\1", text))
     text = _PUNCTUATION_RUN.sub(_strongest, text)
-    text = re.sub(r"^[\s,;:.!?)'\"]+", "", text)
+    text = re.sub(r"^[\s,;:.!?)]+", "", text)
     text = _capitalize_sentences(text)
     if not re.search(r"[^\W_]", text):
         return ""

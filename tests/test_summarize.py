@@ -55,17 +55,17 @@ RESNET = Paper(
     "1512.03385",
     "Deep Residual Learning for Image Recognition",
     abstract=(
-        "Deeper neural networks are harder to train. We present a residual learning framework that makes it "
-        "easier to train networks far deeper than those used before. Instead of learning unreferenced "
-        "functions, we explicitly reformulate the layers as learning residual functions with respect to the "
-        "layer inputs. We give thorough empirical evidence that these residual networks are easier to "
+        "Deeper neural networks are harder to train. We present a residual learning framework that makes it"
+        " easier to train networks far deeper than those used before. Instead of learning unreferenced "
+        "functions, we explicitly reformulate the layers as learning residual functions with respect to the"
+        " layer inputs. We give thorough empirical evidence that these residual networks are easier to "
         "optimize and gain accuracy from considerably increased depth. On the ImageNet dataset we evaluate "
         "residual nets with up to 152 layers, eight times deeper than VGG nets yet still of lower "
-        "complexity. An ensemble of these residual nets reaches 3.57% error on the ImageNet test set, a result that won "
-        "first place in the ILSVRC 2015 classification task. We also analyze CIFAR-10 with networks of 100 "
-        "and 1000 layers. The depth of representations matters for many visual recognition tasks. Thanks to "
-        "our extremely deep representations alone, we obtain a 28% relative improvement on the COCO object "
-        "detection dataset."
+        "complexity. An ensemble of these residual nets reaches 3.57% error on the ImageNet test set, a "
+        "result that won first place in the ILSVRC 2015 classification task. We also analyze CIFAR-10 with "
+        "networks of 100 and 1000 layers. The depth of representations matters for many visual recognition "
+        "tasks. Thanks to our extremely deep representations alone, we obtain a 28% relative improvement on"
+        " the COCO object detection dataset."
     ),
 )
 ABSTRACTS = [TRANSFORMER, BERT, RESNET]
@@ -161,6 +161,11 @@ def test_citation_markers_are_removed() -> None:
     assert "Peters" not in text and "[4]" not in text
     assert "Unlike earlier language representation models, BERT pre-trains" in text
     assert text.endswith("Test F1 to 93.2.")
+
+
+def test_markdown_links_keep_their_text_and_lose_their_target() -> None:
+    paper = Paper("x", "t", abstract="We extend [xLSTM](https://arxiv.org/abs/2405.04517) to vision tasks.")
+    assert summarize(paper) == "The authors extend xLSTM to vision tasks."
 
 
 def test_a_short_abstract_is_returned_whole() -> None:
@@ -271,6 +276,14 @@ def test_full_text_beside_an_abstract_does_not_repeat_it() -> None:
     text = summarize(Paper("x", "SpeechMoE", abstract=abstract, full_text=FULL_TEXT), 130)
     assert text.count("SpeechMoE, a sparse") == 1
     assert "reviewers" not in text and "Graves" not in text
+
+
+def test_a_sentence_the_introduction_repeats_is_said_once() -> None:
+    claim = "SpeechMoE reduces word error rate by 12% relative on LibriSpeech."
+    full_text = f"1 Introduction\nSpeech models grow.\n{claim}\n2 Method\nRouting is sparse.\n"
+    paper = Paper("x", "SpeechMoE", abstract=f"We present SpeechMoE. {claim}", full_text=full_text)
+    text = summarize(paper, 130)
+    assert text.count(claim) == 1 and "The authors present SpeechMoE." in text
 
 
 def synthetic_paper(pages: int = 20) -> str:

@@ -8,7 +8,16 @@ from podcast.errors import EngineError, InputError, PodcastError
 from podcast.models import Paper, Summary
 from podcast.summarize.base import Summarizer, SummarizerSettings, get, load, names, register
 
-__all__ = ["Summarizer", "SummarizerSettings", "get", "load", "names", "register", "summarize_papers"]
+__all__ = [
+    "Summarizer",
+    "SummarizerSettings",
+    "get",
+    "load",
+    "names",
+    "register",
+    "summarize_one",
+    "summarize_papers",
+]
 
 
 def summarize_papers(papers: Iterable[Paper], settings: SummarizerSettings) -> list[Summary]:
@@ -20,18 +29,23 @@ def summarize_papers(papers: Iterable[Paper], settings: SummarizerSettings) -> l
     """
     papers = list(papers)
     for paper in papers:
-        if not (paper.abstract.strip() or paper.full_text.strip()):
-            raise InputError(
-                f"paper {_label(paper)} has no abstract and no text to summarize; "
-                "give it an abstract or a PDF"
-            )
+        check_has_text(paper)
     if not papers:
         return []
     engine = load(settings)
-    return [Summary(paper, _summarize_one(engine, paper)) for paper in papers]
+    return [Summary(paper, summarize_one(engine, paper)) for paper in papers]
 
 
-def _summarize_one(engine: Summarizer, paper: Paper) -> str:
+def check_has_text(paper: Paper) -> None:
+    if not (paper.abstract.strip() or paper.full_text.strip()):
+        raise InputError(
+            f"paper {_label(paper)} has no abstract and no text to summarize; give it an abstract or a PDF"
+        )
+
+
+def summarize_one(engine: Summarizer, paper: Paper) -> str:
+    """One paper's summary; a one-line error naming the paper when there is none."""
+    check_has_text(paper)
     try:
         text = engine.summarize(paper).strip()
     except PodcastError:

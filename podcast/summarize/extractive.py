@@ -2,8 +2,8 @@
 
 How it chooses:
 1. Sentences come from the abstract and, when the paper has body text, from its sections; the
-   references, acknowledgements, appendices and front matter are dropped, and so are citation
-   markers ("[12]", "(Smith et al., 2020)").
+   references, acknowledgements, appendices, title and author lines are dropped, and so are citation
+   markers ("[12]", "(Smith et al., 2020)") and Markdown link targets.
 2. Each sentence becomes a TF-IDF vector, and a biased LexRank (PageRank over their cosine
    similarities, whose random jumps land on the abstract, introduction and conclusion more than on
    the body) says how central it is. Its score is that centrality times its section's weight times
@@ -92,6 +92,7 @@ _HYPHEN_BREAK = re.compile(r"(\w)-\n[ \t]*([a-z])")
 _ARXIV_STAMP = re.compile(  # the PDF margin's "arXiv:2405.04517v1 [cs.CL] 7 May 2024"
     r"arXiv:\d{4}\.\d{4,5}(?:v\d+)?(?:\s*\[[\w.\-]+\])?(?:\s+\d{1,2}\s+[A-Z][a-z]{2,8}\s+\d{4})?"
 )
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((?:https?://|www\.)[^)\s]*\)|<https?://[^>\s]*>")
 _LATEX_TEXT = re.compile(r"\\(?:emph|textit|textbf|texttt|textsc|underline)\{([^{}]*)\}")
 _LATEX_CITE = re.compile(r"\s*\\(?:cite[tp]?|citep?|ref|eqref|autoref)\*?(?:\[[^\]]*\])?\{[^}]*\}")
 _NUMERIC_CITE = re.compile(r"\s*\[\s*[1-9]\d*(?:\s*[-–,;]\s*\d+)*\s*\]")
@@ -226,7 +227,11 @@ def _sentences(text: str) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    """Remove what is not prose: citation markers, PDF line-break hyphens, LaTeX text commands.
+    """Remove what is not prose: citation markers, PDF line-break hyphens, LaTeX text commands, and
+    the targets of Markdown links (an abstract may come from an imported newsletter).
+
+    >>> _clean("[xLSTM](https://arxiv.org/abs/2405.04517) scales <https://x.org>")
+    'xLSTM scales '
 
     >>> _clean("seen [12, 14] and (Vaswani et al., 2017; Devlin, 2019), but Lee (2021) \\\\emph{also}")
     'seen and, but Lee (2021) also'
@@ -234,6 +239,7 @@ def _clean(text: str) -> str:
     text = text.translate(_LIGATURES).replace("\r\n", "\n").replace("\r", "\n")
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
     text = _ARXIV_STAMP.sub("", text)
+    text = _MARKDOWN_LINK.sub(lambda m: m.group(1) or "", text)
     text = _LATEX_TEXT.sub(r"\1", text).replace("\\%", "%")
     text = _LATEX_CITE.sub("", text)
     text = _NUMERIC_CITE.sub("", text)

@@ -1,0 +1,80 @@
+"""Shared fixtures: the real `podcast` CLI as a subprocess, and a real show folder built once per session."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+# Kept to one paper with a two-sentence abstract so the session's one real build takes seconds.
+ONE_PAPER_EPISODE = '''\
+title = "Our first episode: xLSTM"
+date = 2024-05-10
+intro = "One paper from the week of May 6, 2024."
+outro = "See you next week."
+
+[[papers]]
+id = "2405.04517"
+title = "xLSTM: Extended Long Short-Term Memory"
+authors = ["Maximilian Beck", "Sepp Hochreiter"]
+url = "https://arxiv.org/abs/2405.04517"
+abstract = """The authors scale the LSTM up with exponential gating and a matrix memory. \
+It compares favorably with Transformers of the same size."""
+'''
+
+
+def run_podcast(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`podcast ARGS...` run in `cwd` exactly as a user runs it, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "podcast", *map(str, args)],
+        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> RunCli:
+    """The CLI runner, for tests that drive `podcast` end to end."""
+    return run_podcast
+
+
+@pytest.fixture(scope="session")
+def built_show(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A show made by `podcast init`, shrunk to one short paper, built and published once.
+
+    Treat it as read-only: copy it with the `show` fixture before changing anything.
+    """
+    parent = tmp_path_factory.mktemp("built")
+    _ok(run_podcast(parent, "init", "show"))
+    root = parent / "show"
+    # The template's placeholder base_url makes every command print a warning; a real show has its own.
+    toml = root / "podcast.toml"
+    text = _set_line(toml.read_text("utf-8"), "base_url", '"https://podcast.papercast.dev/"')
+    toml.write_text(_set_line(text, "email", '"host@papercast.dev"'), "utf-8")
+    (root / "episodes" / "first-week" / "episode.toml").write_text(ONE_PAPER_EPISODE, "utf-8")
+    _ok(run_podcast(root, "build", "episodes/first-week"))
+    _ok(run_podcast(root, "publish"))
+    return root
+
+
+@pytest.fixture
+def show(built_show: Path, tmp_path: Path) -> Path:
+    """A private copy of the built and published show, .cache included so nothing is re-synthesized."""
+    return Path(shutil.copytree(built_show, tmp_path / "show", symlinks=True))
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> None:
+    if result.returncode != 0:
+        pytest.fail(f"{result.args[3:]} failed with {result.returncode}:\n{result.stderr}")
+
+
+def _set_line(toml_text: str, key: str, value: str) -> str:
+    new, n = re.subn(rf"^{key} = .*$", f"{key} = {value}", toml_text, flags=re.M)
+    assert n == 1, f"podcast init's podcast.toml should have one '{key} = ' line, has {n}"
+    return new
