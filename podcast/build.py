@@ -12,7 +12,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time as dtime
+from datetime import UTC, datetime
+from datetime import time as dtime
 from pathlib import Path
 
 from podcast import cache, catalog, sources
@@ -69,7 +70,9 @@ def summary_markdown(summary: Summary) -> str:
 def read_summary(path: Path, text: str) -> str:
     """The summary paragraphs of a summaries/*.md file (its heading and link line dropped)."""
     lines = text.strip().splitlines()
-    while lines and (lines[0].startswith("# ") or lines[0].strip().startswith("<http") or not lines[0].strip()):
+    while lines and (
+        lines[0].startswith("# ") or lines[0].strip().startswith("<http") or not lines[0].strip()
+    ):
         lines.pop(0)
     body = "\n".join(lines).strip()
     if not body:
@@ -94,8 +97,17 @@ def summarize_stage(
             engine = engine or load(settings)
             return summary_markdown(Summary(paper, summarize_one(engine, paper)))
 
-        inputs = cache.key(settings.engine, settings.words, settings.model, settings.temperature, settings.prompt,
-                           paper.title, paper.url, paper.abstract, paper.full_text)
+        inputs = cache.key(
+            settings.engine,
+            settings.words,
+            settings.model,
+            settings.temperature,
+            settings.prompt,
+            paper.title,
+            paper.url,
+            paper.abstract,
+            paper.full_text,
+        )
         text = gen.produce(path, inputs, generate)
         out.append(Summary(paper, read_summary(path, text)))
     return out, settings.engine
@@ -104,7 +116,9 @@ def summarize_stage(
 # -- script ------------------------------------------------------------------------------------------
 
 
-def script_stage(folder: Path, ep: EpisodeFile, summaries: Sequence[Summary], cfg: ShowConfig, gen: Generated) -> Script:
+def script_stage(
+    folder: Path, ep: EpisodeFile, summaries: Sequence[Summary], cfg: ShowConfig, gen: Generated
+) -> Script:
     from podcast.script import parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
@@ -112,13 +126,26 @@ def script_stage(folder: Path, ep: EpisodeFile, summaries: Sequence[Summary], cf
 
     def generate() -> str:
         script = write_script(
-            show_title=cfg.show.title, day=ep.date, intro=ep.intro, outro=ep.outro,
-            summaries=summaries, host=host, reader=reader,
+            show_title=cfg.show.title,
+            day=ep.date,
+            intro=ep.intro,
+            outro=ep.outro,
+            summaries=summaries,
+            host=host,
+            reader=reader,
         )
         return to_markdown(script, ep.title)
 
-    inputs = cache.key(cfg.show.title, ep.title, ep.date, ep.intro, ep.outro, host, reader,
-                       [(s.paper.title, s.paper.url, s.paper.authors, s.text) for s in summaries])
+    inputs = cache.key(
+        cfg.show.title,
+        ep.title,
+        ep.date,
+        ep.intro,
+        ep.outro,
+        host,
+        reader,
+        [(s.paper.title, s.paper.url, s.paper.authors, s.text) for s in summaries],
+    )
     text = gen.produce(path, inputs, generate)
     script = parse_markdown(text, path, sorted(cfg.profiles))
     return script
@@ -192,8 +219,17 @@ def package_stage(
     try:
         mp3 = staging / f"{slug}.mp3"
         rendering.write_mp3(mp3)
-        tag_mp3(mp3, show=cfg.show, title=ep.title, published=ep.date, description=description,
-                chapters=chapters, cover=cover, cover_mime=mime, audio_ms=round(rendering.duration * 1000))
+        tag_mp3(
+            mp3,
+            show=cfg.show,
+            title=ep.title,
+            published=ep.date,
+            description=description,
+            chapters=chapters,
+            cover=cover,
+            cover_mime=mime,
+            audio_ms=round(rendering.duration * 1000),
+        )
         letter = newsletter.render_markdown(ep.title, ep.date, ep.intro, summaries, ep.outro)
         files = {
             "chapters.json": transcript.chapters_json(chapters),
@@ -226,4 +262,3 @@ def package_stage(
     )
     catalog.save(folder, built)
     return built
-

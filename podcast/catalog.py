@@ -37,8 +37,13 @@ def load(path: Path) -> BuiltEpisode:
                 "published": datetime.fromisoformat(d["published"]),
                 "chapters": tuple(Chapter(**c) for c in d["chapters"]),
                 "papers": tuple(
-                    Paper(**{**p, "authors": tuple(p["authors"]),
-                             "published": date.fromisoformat(p["published"]) if p["published"] else None})
+                    Paper(
+                        **{
+                            **p,
+                            "authors": tuple(p["authors"]),
+                            "published": date.fromisoformat(p["published"]) if p["published"] else None,
+                        }
+                    )
                     for p in d["papers"]
                 ),
                 "transcripts": Transcripts(**d["transcripts"]),

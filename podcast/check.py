@@ -13,6 +13,7 @@ raises a PodcastError.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -40,6 +41,7 @@ from podcast.feed import AUDIO_TYPE, FEED_PATH, MAX_CHANNEL_DESCRIPTION_BYTES, M
 from podcast.feed_ext import CHAPTERS_JSON_TYPE, NAMESPACES, PSC_VERSION
 from podcast.master import SAMPLE_RATE
 from podcast.models import Chapter, Cue
+from podcast.tag import read_chapters
 
 NS = NAMESPACES
 BITRATES_KBPS = (96, 128)
@@ -142,7 +144,8 @@ def check_site(
     `loudness`, each MP3 is decoded with ffmpeg to check its integrated loudness is `target_lufs`
     +-1 LU, its true peak at most `max_true_peak`, and that it decodes without errors.
     """
-    report = inspect_site(site, now=now, loudness=loudness, target_lufs=target_lufs, max_true_peak=max_true_peak)
+    report = inspect_site(site, now=now, loudness=loudness, target_lufs=target_lufs,
+                          max_true_peak=max_true_peak)
     return list(report.problems)
 
 
@@ -209,7 +212,9 @@ def scan_mp3(data: bytes) -> Mp3Stream:
         if (header[1] >> 3) & 3 != 3 or (header[1] >> 1) & 3 != 1:
             error = f"the frame at byte {pos} is not MPEG-1 Layer III"
             break
-        kbps, rate = _BITRATES[header[2] >> 4 if header[2] >> 4 < 15 else 0], _RATES[(header[2] >> 2) & 3]
+        index = header[2] >> 4
+        kbps = _BITRATES[index] if index < len(_BITRATES) else 0
+        rate = _RATES[(header[2] >> 2) & 3]
         if not kbps or not rate:
             error = f"the frame at byte {pos} has a free or invalid bitrate or sample rate"
             break
@@ -379,7 +384,8 @@ class _Checker:
             self.feed(f"{where} has no <{tag}> with {what}")
         return value
 
-    def _choice(self, el: Any, tag: str, allowed: Sequence[str], where: str, *, optional: bool = False) -> None:
+    def _choice(self, el: Any, tag: str, allowed: Sequence[str], where: str, *,
+                optional: bool = False) -> None:
         found = el.find(tag, NS)
         if found is None and optional:
             return
@@ -396,12 +402,14 @@ class _Checker:
         self.base = link if link.endswith("/") else link + "/"
         selfs = [a for a in ch.findall("atom:link", NS) if a.get("rel") == "self"]
         if len(selfs) != 1:
-            self.feed(f"channel has {len(selfs)} <atom:link rel=\"self\">; it needs exactly one, the feed's URL")
+            self.feed(f"channel has {len(selfs)} <atom:link rel=\"self\">; it needs exactly one, "
+                      "the feed's own URL")
             return
         href = selfs[0].get("href", "")
         path = self.file_of(href, "channel <atom:link rel=\"self\">")
         if path is not None and path.name != FEED_PATH:
-            self.feed(f"<atom:link rel=\"self\"> {href} points at {self.rel(path)}, not at the feed ({FEED_PATH})")
+            self.feed(f"<atom:link rel=\"self\"> {href} points at {self.rel(path)}, "
+                      f"not at the feed ({FEED_PATH})")
 
     def _owner(self, ch: Any) -> None:
         email = _text(ch, "itunes:owner/itunes:email")
@@ -416,7 +424,8 @@ class _Checker:
             self.feed("channel has no <itunes:image href=...>: Apple requires cover art")
             return
         if not href.startswith("https://"):
-            self.feed(f"<itunes:image> {href} is not an https URL (Apple requires one); serve the site over https")
+            self.feed(f"<itunes:image> {href} is not an https URL (Apple requires one); "
+                      "serve the site over https")
         if not href.lower().endswith((".jpg", ".png")):
             self.feed(f"<itunes:image> {href} must end in .jpg or .png (Apple ignores it otherwise)")
         path = self.file_of(href, "channel <itunes:image>")
@@ -442,7 +451,8 @@ class _Checker:
                 continue
             for sub in cat.findall("itunes:category", NS):
                 if sub.get("text", "") not in APPLE_CATEGORIES[name]:
-                    self.feed(f"<itunes:category text={sub.get('text', '')!r}> is not a subcategory of {name!r}")
+                    self.feed(f"<itunes:category text={sub.get('text', '')!r}> is not a subcategory "
+                              f"of {name!r}")
 
     def _podcast_tags(self, ch: Any) -> None:
         guid = _text(ch, "podcast:guid")
@@ -585,7 +595,8 @@ class _Checker:
             self.problem(rel, f"has a variable bitrate ({min(stream.bitrates)}-{max(stream.bitrates)} kbps); "
                          f"encode at a constant {low}-{high} kbps")
         elif not low <= min(stream.bitrates) <= high:
-            self.problem(rel, f"bitrate is {min(stream.bitrates)} kbps; it must be {low}-{high} kbps constant")
+            self.problem(rel, f"bitrate is {min(stream.bitrates)} kbps; it must be a constant "
+                         f"{low}-{high} kbps")
         return stream
 
     def _id3(self, path: Path, seconds: float | None) -> list[Chapter]:
@@ -600,7 +611,8 @@ class _Checker:
             self.problem(rel, f"has an unreadable ID3 tag ({e}); {_FIX_BUILD}")
             return []
         if tags.version[:2] != (2, 3):
-            self.problem(rel, f"ID3 tag is v2.{tags.version[1]}; save it as v2.3 (chapter readers handle it best)")
+            self.problem(rel, f"ID3 tag is v2.{tags.version[1]}; save it as v2.3 "
+                         "(chapter readers handle it best)")
         for frame_id, what in (("TIT2", "episode title"), ("TALB", "show title"), ("TPE1", "author"),
                                ("TDRC", "date"), ("APIC", "cover art")):
             if not tags.getall(frame_id):
@@ -614,7 +626,7 @@ class _Checker:
                 self.problem(rel, f"ID3 cover art is {pic.mime!r}; use a JPEG or PNG")
         self._toc(rel, tags)
         try:
-            chapters = read_chapters_safely(path)
+            chapters = read_chapters(path)
         except AudioError as e:
             self.problem(rel, f"{str(e).split(': ', 1)[-1]}")
             return []
@@ -651,9 +663,9 @@ class _Checker:
         for n, ch in enumerate(chapters, start=1):
             start, end = round(ch.start * 1000), round(ch.end * 1000)
             if start != previous_end:
-                before = f"chapter {n - 1} ends at {previous_end / 1000:.3f} s" if n > 1 else "the audio starts at 0"
-                self.problem(rel, f"ID3 chapter {n} ({ch.title!r}) starts at {start / 1000:.3f} s, but {before}; "
-                             "chapters must be contiguous")
+                before = f"chapter {n - 1} ends at {previous_end / 1000:.3f} s" if n > 1 else "it must be 0"
+                self.problem(rel, f"ID3 chapter {n} ({ch.title!r}) starts at {start / 1000:.3f} s, but "
+                             f"{before}; chapters must be contiguous")
             if end <= start:
                 self.problem(rel, f"ID3 chapter {n} ({ch.title!r}) ends at or before its start")
             previous_end = end
@@ -671,10 +683,11 @@ class _Checker:
         if math.isnan(measured.integrated):
             return
         if abs(measured.integrated - rule.target) > LOUDNESS_SLACK:
-            self.problem(rel, f"integrated loudness is {measured.integrated:.1f} LUFS (dual mono); it must be "
-                         f"{rule.target:g} +-{LOUDNESS_SLACK:g} LU")
+            self.problem(rel, f"integrated loudness is {measured.integrated:.1f} LUFS (dual mono); "
+                         f"it must be {rule.target:g} +-{LOUDNESS_SLACK:g} LU")
         if measured.true_peak > rule.max_peak:
-            self.problem(rel, f"true peak is {measured.true_peak:.1f} dBTP; it must be at most {rule.max_peak:g}")
+            self.problem(rel, f"true peak is {measured.true_peak:.1f} dBTP; it must be at most "
+                         f"{rule.max_peak:g} dBTP")
 
     # -- chapters and transcripts -----------------------------------------------------------------
 
@@ -684,7 +697,8 @@ class _Checker:
             self.feed(f"{where} has no <podcast:chapters>")
             return
         if el.get("type") != CHAPTERS_JSON_TYPE:
-            self.feed(f"{where} <podcast:chapters type={el.get('type')!r}>; it must be {CHAPTERS_JSON_TYPE!r}")
+            self.feed(f"{where} <podcast:chapters type={el.get('type')!r}>; "
+                      f"it must be {CHAPTERS_JSON_TYPE!r}")
         path = self.file_of(el.get("url", ""), f"{where} <podcast:chapters>")
         if path is None:
             return
@@ -697,11 +711,12 @@ class _Checker:
             self.problem(rel, f"version is {data.get('version')!r}; it must be {CHAPTERS_VERSION!r}")
         chapters: list[Chapter] = []
         for n, entry in enumerate(data["chapters"], start=1):
-            start = entry.get("startTime") if isinstance(entry, dict) else None
-            if not isinstance(start, int | float) or isinstance(start, bool) or not isinstance(entry.get("title"), str):
+            entry = entry if isinstance(entry, dict) else {}
+            start, title = entry.get("startTime"), entry.get("title")
+            if isinstance(start, bool) or not isinstance(start, int | float) or not isinstance(title, str):
                 self.problem(rel, f"chapter {n} needs a number startTime and a title")
                 return
-            chapters.append(Chapter(entry["title"], float(start), float(start), str(entry.get("url", ""))))
+            chapters.append(Chapter(title, float(start), float(start), str(entry.get("url", ""))))
         self._starts(rel, "chapter", [c.start for c in chapters], seconds)
         self._same_chapters(rel, chapters, id3)
 
@@ -724,15 +739,16 @@ class _Checker:
 
     def _starts(self, file: str, what: str, starts: Sequence[float], seconds: float | None) -> None:
         if not starts:
-            self.problem(file, f"{what}s: there are none")
+            self.problem(file, f"{what}s: there are none; {_FIX_BUILD}")
             return
         if starts[0] != 0:
             self.problem(file, f"the first {what} starts at {starts[0]:g} s, not at 0")
-        for n, (a, b) in enumerate(zip(starts, starts[1:], strict=False), start=2):
+        for n, (a, b) in enumerate(itertools.pairwise(starts), start=2):
             if b <= a:
                 self.problem(file, f"{what} {n} starts at {b:g} s, not after the one before ({a:g} s)")
         if seconds is not None and starts[-1] >= seconds:
-            self.problem(file, f"the last {what} starts at {starts[-1]:g} s, past the audio's end ({seconds:.3f} s)")
+            self.problem(file, f"the last {what} starts at {starts[-1]:g} s, past the audio's end "
+                         f"({seconds:.3f} s)")
 
     def _same_chapters(self, file: str, chapters: Sequence[Chapter], id3: Sequence[Chapter],
                        what: str = "these chapters") -> None:
@@ -745,8 +761,8 @@ class _Checker:
         for n, (mine, tagged) in enumerate(zip(chapters, id3, strict=True), start=1):
             if (abs(mine.start - tagged.start) > CHAPTER_MATCH_SLACK or mine.title != xml_text(tagged.title)
                     or mine.url != tagged.url):
-                self.problem(file, f"{what}: chapter {n} ({mine.title!r} at {mine.start:g} s) differs from the "
-                             f"MP3's ({tagged.title!r} at {tagged.start:g} s); {_FIX_BUILD}")
+                self.problem(file, f"{what}: chapter {n} ({mine.title!r} at {mine.start:g} s) differs from "
+                             f"the MP3's ({tagged.title!r} at {tagged.start:g} s); {_FIX_BUILD}")
                 return
 
     def _transcripts(self, item: Any, where: str, seconds: float | None) -> None:
@@ -847,13 +863,6 @@ class _Checker:
 
 
 # --- small readers ------------------------------------------------------------------------------------
-
-
-def read_chapters_safely(path: Path) -> list[Chapter]:
-    """podcast.tag.read_chapters, imported late: tag.py pulls in all of mutagen's frame classes."""
-    from podcast.tag import read_chapters
-
-    return read_chapters(path)
 
 
 def _text(el: Any, path: str) -> str:

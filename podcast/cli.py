@@ -21,13 +21,19 @@ if TYPE_CHECKING:
     from podcast.config import ShowConfig
 
 EXAMPLES = {
-    "init": "example:\n  podcast init my-show\n  cd my-show && podcast build episodes/first-week && podcast publish",
+    "init": (
+        "example:\n  podcast init my-show\n"
+        "  cd my-show && podcast build episodes/first-week && podcast publish"
+    ),
     "new": (
         "example:\n  podcast new episodes/2024-05-17 --from-newsletter issue-12.md "
         "--title 'Week of May 13' --date 2024-05-17"
     ),
     "build": "example:\n  podcast build episodes/2024-05-10-xlstm-deepseek-v2",
-    "publish": "example:\n  podcast publish                 # into public/\n  podcast publish --site /var/www/podcast",
+    "publish": (
+        "example:\n  podcast publish                 # into public/\n"
+        "  podcast publish --site /var/www/podcast"
+    ),
 }
 
 
@@ -42,16 +48,26 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, epilog=EXAMPLES[name],
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     c = cmd("init", "Create a new show folder that builds and publishes as it is.")
     c.add_argument("dir", type=Path, help="folder to create (must not exist or be empty)")
 
     c = cmd("new", "Create an episode folder from an existing written newsletter.")
     c.add_argument("episode_dir", type=Path)
-    c.add_argument("--from-newsletter", type=Path, required=True, metavar="FILE.md",
-                   help="Markdown: intro, '# Paper title' sections (URL line optional), closing text after ---")
+    c.add_argument(
+        "--from-newsletter",
+        type=Path,
+        required=True,
+        metavar="FILE.md",
+        help="Markdown: intro, '# Paper title' sections (URL line optional), closing text after ---",
+    )
     c.add_argument("--title", help="episode title (default: the newsletter's, else the folder name)")
     c.add_argument("--date", help="publication date YYYY-MM-DD (default: the newsletter's, else today)")
 
@@ -67,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], None]] = {
-        "init": _init, "new": _new, "build": _build, "publish": _publish,
+        "init": _init,
+        "new": _new,
+        "build": _build,
+        "publish": _publish,
     }
     try:
         commands[args.command](args)
@@ -101,7 +120,8 @@ def _init(args: argparse.Namespace) -> None:
     from podcast.scaffold import init_show
 
     made = init_show(args.dir)
-    print(f"created {made}: edit podcast.toml, then: cd {made} && podcast build episodes/first-week && podcast publish")
+    then = f"cd {made} && podcast build episodes/first-week && podcast publish"
+    print(f"created {made}: edit podcast.toml, then: {then}")
 
 
 def _new(args: argparse.Namespace) -> None:
@@ -119,8 +139,14 @@ def _build(args: argparse.Namespace) -> None:
     folder = args.episode_dir
     cfg = _show(folder if folder.is_dir() else None)
     console = _console()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("speaking", total=None)
 
         def progress(done: int, total: int, title: str) -> None:
@@ -146,8 +172,10 @@ def _publish(args: argparse.Namespace) -> None:
     site = args.site or (cfg.root / cfg.publish.site)
     t0 = time.perf_counter()
     report = publish_site(cfg, site)
-    print(f"published {report.episodes} episode(s) to {site} ({report.written} files written, "
-          f"{report.unchanged} unchanged) in {time.perf_counter() - t0:.1f} s; feed: {site / 'feed.xml'}")
+    print(
+        f"published {report.episodes} episode(s) to {site} ({report.written} files written, "
+        f"{report.unchanged} unchanged) in {time.perf_counter() - t0:.1f} s; feed: {site / 'feed.xml'}"
+    )
 
 
 if __name__ == "__main__":

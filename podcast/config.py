@@ -255,9 +255,9 @@ def load_show(root: Path) -> ShowConfig:
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw.email):
         raise ConfigError(f"{path}: email {raw.email!r} is not an email address (Apple requires the owner's)")
     if raw.format not in ("solo", "duo"):
-        raise ConfigError(f"{path}: format must be \"solo\" or \"duo\", not {raw.format!r}")
+        raise ConfigError(f'{path}: format must be "solo" or "duo", not {raw.format!r}')
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", raw.language):
-        raise ConfigError(f"{path}: language {raw.language!r} is not an ISO 639 code like \"en\" or \"en-US\"")
+        raise ConfigError(f'{path}: language {raw.language!r} is not an ISO 639 code like "en" or "en-US"')
     _check_category(raw.category, raw.subcategory, path)
     cover = (root / raw.cover) if raw.cover else None
     if cover is not None and not cover.is_file():
@@ -305,7 +305,9 @@ def load_show(root: Path) -> ShowConfig:
 def _check_base_url(url: str, path: Path, warnings: list[str]) -> str:
     m = re.fullmatch(r"(https?)://([^/\s?#]+)(/[^\s?#]*)?", url)
     if not m:
-        raise ConfigError(f"{path}: base_url {url!r} must be an absolute http(s) URL like https://host/podcast/")
+        raise ConfigError(
+            f"{path}: base_url {url!r} must be an absolute http(s) URL like https://host/podcast/"
+        )
     host = m.group(2).split(":")[0]
     if host in PLACEHOLDER_HOSTS or host.endswith(".example") or host.endswith(".invalid"):
         warnings.append(f"{path}: base_url {url!r} is a placeholder; set it to where the site will be served")
@@ -316,7 +318,7 @@ def _check_category(name: str, sub: str, path: Path) -> None:
     from podcast.categories import APPLE_CATEGORIES
 
     if name not in APPLE_CATEGORIES:
-        raise ConfigError(f"{path}: category {name!r} is not an Apple Podcasts category; e.g. \"Technology\"")
+        raise ConfigError(f'{path}: category {name!r} is not an Apple Podcasts category; e.g. "Technology"')
     if sub and sub not in APPLE_CATEGORIES[name]:
         subs = ", ".join(APPLE_CATEGORIES[name]) or "none"
         raise ConfigError(f"{path}: subcategory {sub!r} is not one of {name!r}'s: {subs}")

@@ -44,9 +44,27 @@ def encode_chunk(audio: np.ndarray, bitrate: int) -> bytes:
     """Mono float32 at 44.1 kHz -> CBR MP3 frames (no header frames)."""
     pcm = np.ascontiguousarray(audio, dtype="<f4").tobytes()
     return run_ffmpeg(
-        ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
-         "-c:a", "libmp3lame", "-b:a", f"{bitrate}k", "-write_xing", "0", "-id3v2_version", "0",
-         "-f", "mp3", "pipe:1"],
+        [
+            "-f",
+            "f32le",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            f"{bitrate}k",
+            "-write_xing",
+            "0",
+            "-id3v2_version",
+            "0",
+            "-f",
+            "mp3",
+            "pipe:1",
+        ],
         pcm,
     )
 
@@ -73,8 +91,10 @@ def count_frames(data: bytes) -> int:
 def decode(path_or_bytes: str | bytes) -> np.ndarray:
     """Decode an MP3 to mono float32 at 44.1 kHz (for checks and tests)."""
     if isinstance(path_or_bytes, bytes):
-        out = run_ffmpeg(["-f", "mp3", "-i", "pipe:0", "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE),
-                          "pipe:1"], path_or_bytes)
+        out = run_ffmpeg(
+            ["-f", "mp3", "-i", "pipe:0", "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"],
+            path_or_bytes,
+        )
     else:
         out = run_ffmpeg(["-i", path_or_bytes, "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"])
     return np.frombuffer(out, dtype="<f4")

@@ -21,10 +21,12 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as e:
-        raise PodcastError(f"cannot write {path}: {e.strerror}; check the folder exists and is writable") from e
+        raise PodcastError(
+            f"cannot write {path}: {e.strerror}; check the folder exists and is writable"
+        ) from e
     try:
         f: IO
-        with (os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="\n")) as f:
+        with os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="\n") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -63,7 +63,9 @@ def true_peak(audio: np.ndarray) -> float:
     return float(np.max(np.abs(resample_poly(audio, 4, 1))))
 
 
-def limit(audio: np.ndarray, ceiling_dbtp: float, rate: int = SAMPLE_RATE, window: float = 0.004) -> np.ndarray:
+def limit(
+    audio: np.ndarray, ceiling_dbtp: float, rate: int = SAMPLE_RATE, window: float = 0.004
+) -> np.ndarray:
     """A look-ahead true-peak limiter: never lets the 4x oversampled peak exceed the ceiling.
 
     The gain each sample needs is taken as the minimum over a window around it and then smoothed

@@ -37,14 +37,16 @@ class TimedSentence:
     text: str
 
 
-def join_sentences(clips: Sequence[np.ndarray], rate: int, pause: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def join_sentences(
+    clips: Sequence[np.ndarray], rate: int, pause: float
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Concatenate sentence clips with `pause` seconds between them; return audio and spans.
 
     >>> a, spans = join_sentences([np.ones(3), np.ones(2)], 10, 0.2)
     >>> len(a), spans
     (7, [(0, 3), (5, 7)])
     """
-    gap = np.zeros(int(round(pause * rate)), np.float32)
+    gap = np.zeros(round(pause * rate), np.float32)
     parts: list[np.ndarray] = []
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -89,7 +91,9 @@ def mix_section(
         audio, spans = master_line(line, settings)
         for (a, b), text in zip(spans, line.texts, strict=True):
             if b > a:
-                timed.append(TimedSentence((pos + a) / SAMPLE_RATE, (pos + b) / SAMPLE_RATE, line.speaker, text))
+                timed.append(
+                    TimedSentence((pos + a) / SAMPLE_RATE, (pos + b) / SAMPLE_RATE, line.speaker, text)
+                )
         parts.append(audio)
         pos += len(audio)
     parts.append(np.zeros(int(tail * SAMPLE_RATE), np.float32))

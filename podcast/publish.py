@@ -61,7 +61,9 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
 
     built = catalog.episodes(cfg.root)
     if not built:
-        raise PublishError(f"{cfg.episodes_dir}: no built episodes; run 'podcast build episodes/<name>' first")
+        raise PublishError(
+            f"{cfg.episodes_dir}: no built episodes; run 'podcast build episodes/<name>' first"
+        )
     slugs = [ep.slug for _, ep in built]
     if len(set(slugs)) != len(slugs):
         raise PublishError("two episodes have the same folder name; rename one")
@@ -82,7 +84,9 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
         files[base + "index.html"] = page.encode("utf-8")
     episodes = [ep for _, ep in built]
     files[cover] = cover_bytes(cfg)[0]
-    files["index.html"] = site.render_index(cfg.show, episodes, cover, template_dirs=templates).encode("utf-8")
+    files["index.html"] = site.render_index(cfg.show, episodes, cover, template_dirs=templates).encode(
+        "utf-8"
+    )
     files[site.NEWSLETTER_FEED] = site.render_newsletter_feed(cfg.show, episodes, newsletters)
     files["feed.xml"] = render_feed(cfg.show, episodes)
     return built, files
@@ -100,5 +104,7 @@ def publish_site(cfg: ShowConfig, site: Path) -> PublishReport:
             else:
                 writer.bytes(rel, content)
     except OSError as e:
-        raise PublishError(f"cannot write the site into {site}: {e.strerror}; check the folder is writable") from None
+        raise PublishError(
+            f"cannot write the site into {site}: {e.strerror}; check the folder is writable"
+        ) from None
     return PublishReport(len(built), writer.written, writer.unchanged)

@@ -105,7 +105,9 @@ class Rendering:
         """Every sentence with its time in the whole episode."""
         out: list[TimedSentence] = []
         for start, sec in zip(self.starts, self.sections, strict=True):
-            out.extend(TimedSentence(start + t.start, start + t.end, t.speaker, t.text) for t in sec.sentences)
+            out.extend(
+                TimedSentence(start + t.start, start + t.end, t.speaker, t.text) for t in sec.sentences
+            )
         return out
 
     def write_mp3(self, path: Path) -> None:
@@ -232,7 +234,14 @@ def render_section(job: SectionJob) -> RenderedSection:
     mp3, meta = _chunk_paths(job)
     cache.put("chunk", mp3.stem, ".mp3", data)
     # The metadata is written last: its presence is what marks the chunk as complete.
-    cache.put("chunk", meta.stem, ".json", json.dumps({"frames": frames, "sentences": [[t.start, t.end, t.speaker, t.text] for t in timed]}).encode())
+    cache.put(
+        "chunk",
+        meta.stem,
+        ".json",
+        json.dumps(
+            {"frames": frames, "sentences": [[t.start, t.end, t.speaker, t.text] for t in timed]}
+        ).encode(),
+    )
     return RenderedSection(job.index, mp3, frames, tuple(timed), synthesized)
 
 
@@ -249,7 +258,9 @@ def _speak_line(job: SectionJob, line: Line, sentences: Sequence[str]) -> Spoken
                 f"{engine.name} could not speak a sentence of '{job.section.title}': {sentence[:120]!r} ({e})"
             ) from None
         if not np.all(np.isfinite(clip)):
-            raise EngineError(f"{engine.name} returned invalid audio for '{job.section.title}': {sentence[:120]!r}")
+            raise EngineError(
+                f"{engine.name} returned invalid audio for '{job.section.title}': {sentence[:120]!r}"
+            )
         clips.append(clip)
     audio, spans = join_sentences(clips, engine.sample_rate, job.settings.sentence_pause)
     return SpokenLine(line.speaker, engine.sample_rate, audio, tuple(spans), tuple(sentences))

@@ -17,11 +17,12 @@ def init_show(target: Path) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError(f"{target}: already exists and is not empty; pick a new folder name")
     try:
-        shutil.copytree(TEMPLATE, target, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(TEMPLATE, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
         write_text(target / ".gitignore", ".cache/\npublic/\nepisodes/*/build/\n")
     except OSError as e:
-        raise PodcastError(f"{target}: cannot create the show folder ({e.strerror}); check the path") from None
+        raise PodcastError(
+            f"{target}: cannot create the show folder ({e.strerror}); check the path"
+        ) from None
     return target
 
 

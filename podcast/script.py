@@ -82,15 +82,22 @@ def write_script(
     intro_lines.append(Line(host.id, f"We have {count} for you. Let's get started."))
     sections = [Section("intro", "Intro", tuple(intro_lines))]
     for i, s in enumerate(summaries):
-        opener = "Finally" if i == n - 1 and n > 1 else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]
+        opener = (
+            "Finally"
+            if i == n - 1 and n > 1
+            else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]
+        )
         who = by_line(s.paper.authors)
         lines = [Line(host.id, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")]
         lines += [Line(reader.id, p) for p in paragraphs(s.text)]
         sections.append(Section("paper", s.paper.title, tuple(lines), s.paper.url))
-    closing = [*paragraphs(outro), (
-        f"That's all for {week_phrase(day)}. The papers and the written newsletter are linked in the show "
-        f"notes. Thanks for listening to {show_title}, and see you next week."
-    )]
+    closing = [
+        *paragraphs(outro),
+        (
+            f"That's all for {week_phrase(day)}. The papers and the written newsletter are linked in the "
+            f"show notes. Thanks for listening to {show_title}, and see you next week."
+        ),
+    ]
     sections.append(Section("outro", "Outro", tuple(Line(host.id, p) for p in closing)))
     return Script(tuple(sections))
 
@@ -112,14 +119,18 @@ def parse_markdown(text: str, path: Path, speakers: Sequence[str]) -> Script:
     sections: list[Section] = []
     title, kind, url = "", "", ""  # the section being read
     lines: list[Line] = []
-    speaker_re = re.compile(rf"^({'|'.join(map(re.escape, sorted(speakers, key=len, reverse=True)))}):\s*(.*)$")
+    speaker_re = re.compile(
+        rf"^({'|'.join(map(re.escape, sorted(speakers, key=len, reverse=True)))}):\s*(.*)$"
+    )
 
     def close(lineno: int) -> None:
         if not kind:
             return
         spoken = tuple(ln for ln in lines if ln.text.strip())
         if not spoken:
-            raise ConfigError(f"{path}:{lineno}: section '{title}' has no spoken lines; add 'speaker: text' lines")
+            raise ConfigError(
+                f"{path}:{lineno}: section '{title}' has no spoken lines; add 'speaker: text' lines"
+            )
         sections.append(Section(kind, title, spoken, url))
 
     for lineno, raw in enumerate(text.splitlines(), 1):

@@ -44,7 +44,9 @@ def papers_of(episode: EpisodeFile, folder: Path) -> list[Paper]:
     seen: dict[str, str] = {}
     for p in papers:
         if p.id in seen:
-            raise InputError(f"{folder / 'episode.toml'}: papers '{seen[p.id]}' and '{p.title}' share the id {p.id!r}")
+            raise InputError(
+                f"{folder / 'episode.toml'}: papers '{seen[p.id]}' and '{p.title}' share the id {p.id!r}"
+            )
         seen[p.id] = p.title
     return papers
 
@@ -52,7 +54,9 @@ def papers_of(episode: EpisodeFile, folder: Path) -> list[Paper]:
 def _paper(entry: PaperEntry, folder: Path) -> Paper:
     full_text = read_pdf(folder / entry.pdf) if entry.pdf else ""
     title = entry.title or entry.id
-    url = entry.url or (f"https://arxiv.org/abs/{entry.id}" if re.fullmatch(r"\d{4}\.\d{4,5}", entry.id) else "")
+    url = entry.url or (
+        f"https://arxiv.org/abs/{entry.id}" if re.fullmatch(r"\d{4}\.\d{4,5}", entry.id) else ""
+    )
     pid = entry.id or arxiv_id(url) or slugify(title)
     return Paper(pid, title, tuple(entry.authors), url, entry.abstract.strip(), entry.published, full_text)
 
@@ -72,7 +76,9 @@ def read_pdf(path: Path) -> str:
     except PdfReadError as e:
         raise InputError(f"{path}: not a readable PDF ({e})") from None
     if len(text.split()) < 20:
-        raise InputError(f"{path}: the PDF has no text layer (scanned?); add an abstract in episode.toml instead")
+        raise InputError(
+            f"{path}: the PDF has no text layer (scanned?); add an abstract in episode.toml instead"
+        )
     return text
 
 
@@ -110,7 +116,9 @@ def parse_newsletter(text: str, path: Path) -> Newsletter:
             section, _, outro = _split_closing(section)
         url, authors, summary = _section_fields(section)
         if not summary:
-            raise InputError(f"{path}: the paper '{heading}' has an empty summary; write one under its heading")
+            raise InputError(
+                f"{path}: the paper '{heading}' has an empty summary; write one under its heading"
+            )
         pid = arxiv_id(url) or slugify(heading)
         papers.append((Paper(pid, heading, authors, url, abstract=summary), summary))
     ids = [p.id for p, _ in papers]
@@ -122,7 +130,7 @@ def parse_newsletter(text: str, path: Path) -> Newsletter:
 
 def _split_closing(section: str) -> tuple[str, str, str]:
     m = re.search(r"^\s*(?:---+|\*\*\*+|___+)\s*$", section, re.M)
-    return (section[: m.start()], "---", section[m.end():]) if m else (section, "", "")
+    return (section[: m.start()], "---", section[m.end() :]) if m else (section, "", "")
 
 
 def _section_fields(section: str) -> tuple[str, tuple[str, ...], str]:

@@ -92,8 +92,10 @@ BEFORE_NFKC: dict[str, str] = {
     "™": "", "®": "", "©": "", "²": "^2", "³": "^3", "¹": "^1", "⁻¹": "^-1", "ⁿ": "^n", "⊤": "^T",
     "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "′": "'", "″": "''",
     "−": "-", "‐": "-", "‑": "-", "‒": "-", "⁄": "/", "∕": "/", "\u00ad": "", "\u200b": "", "\u200d": "",
+    "。": ". ", "、": ", ", "「": '"', "」": '"', "『": '"', "』": '"', "،": ", ", "؛": "; ", "؟": "? ",
 }
-"""Characters NFKC would flatten badly (x² -> x2, ™ -> TM) or leaves alone although they have ASCII twins."""
+"""Characters NFKC would flatten badly (x² -> x2, ™ -> TM) or leaves alone although they have ASCII twins
+(CJK and Arabic punctuation, kept so English between foreign sentences still ends its own)."""
 
 LATIN_EXTRA: dict[str, str] = {
     "ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",

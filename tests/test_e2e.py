@@ -7,6 +7,7 @@ then reads what a listener, a podcast app or a web browser would get.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import shutil
@@ -73,8 +74,11 @@ def mp3_of(show: Path) -> Path:
 
 
 def decoded_seconds(path: Path) -> float:
-    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return len(out) / 2 / 44100
 
 
@@ -117,20 +121,34 @@ def test_guid_is_stable_across_rebuilds(show: Path) -> None:
 
 def test_mp3_format_and_decodes_cleanly(show: Path) -> None:
     mp3 = mp3_of(show)
-    probe = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(mp3)], capture_output=True, text=True).stderr
+    probe = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(mp3)], capture_output=True, text=True
+    ).stderr
     assert re.search(r"Audio: mp3.*44100 Hz, mono.*96 kb/s", probe), probe
-    clean = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "null", "-"],
-                           capture_output=True, text=True)
+    clean = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "null", "-"], capture_output=True, text=True
+    )
     assert clean.stderr == "" and clean.returncode == 0
 
 
 def test_loudness_and_true_peak(show: Path) -> None:
     out = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(mp3_of(show)),
-         "-af", "ebur128=peak=true:dualmono=true", "-f", "null", "-"],
-        capture_output=True, text=True,
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(mp3_of(show)),
+            "-af",
+            "ebur128=peak=true:dualmono=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
     ).stderr
-    summary = out[out.rindex("Summary:"):]
+    summary = out[out.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
     assert -17.0 <= integrated <= -15.0, summary
@@ -148,7 +166,7 @@ def test_id3_tags_and_chapters_tile_the_audio(show: Path) -> None:
     toc = tags.getall("CTOC")
     assert len(toc) == 1 and list(toc[0].child_element_ids) == [c.element_id for c in chaps]
     assert chaps[0].start_time == 0
-    for a, b in zip(chaps, chaps[1:], strict=False):
+    for a, b in itertools.pairwise(chaps):
         assert a.end_time == b.start_time
     assert abs(chaps[-1].end_time / 1000 - decoded_seconds(mp3)) < 0.05
     titles = [str(c.sub_frames["TIT2"]) for c in chaps]
@@ -165,7 +183,7 @@ def test_transcripts_follow_the_audio_and_chapters(show: Path) -> None:
     srt = parse_srt((folder / "transcript.srt").read_text("utf-8"))
     assert len(vtt) == len(srt) > 10
     for cues in (vtt, srt):
-        for a, b in zip(cues, cues[1:], strict=False):
+        for a, b in itertools.pairwise(cues):
             assert a.start < a.end <= b.start + 1e-3
         assert cues[-1].end <= seconds
     assert {c.speaker for c in vtt} == {"Joe", "Ava"}

@@ -36,8 +36,12 @@ def test_sample_newsletter_imports_headings_as_papers() -> None:
 
 def test_newsletter_round_trips_through_papercasts_own_markdown() -> None:
     papers = [
-        Paper("2405.04517", "xLSTM: Extended *Long* Short-Term Memory", ("A. Beck", "K. Pöppel"),
-              "https://arxiv.org/abs/2405.04517"),
+        Paper(
+            "2405.04517",
+            "xLSTM: Extended *Long* Short-Term Memory",
+            ("A. Beck", "K. Pöppel"),
+            "https://arxiv.org/abs/2405.04517",
+        ),
         Paper("x-y", "Attention & <everything>", (), ""),
     ]
     summaries = [Summary(papers[0], "First paragraph.\n\nSecond one."), Summary(papers[1], "Only one.")]
@@ -46,7 +50,12 @@ def test_newsletter_round_trips_through_papercasts_own_markdown() -> None:
     assert [p.title for p, _ in letter.papers] == [p.title for p in papers]
     assert letter.papers[0][0].authors == ("A. Beck", "K. Pöppel")
     assert [s for _, s in letter.papers] == ["First paragraph.\n\nSecond one.", "Only one."]
-    assert (letter.title, letter.day, letter.intro, letter.outro) == ("Week 1", "2024-05-10", "Hello.", "Bye.")
+    assert (letter.title, letter.day, letter.intro, letter.outro) == (
+        "Week 1",
+        "2024-05-10",
+        "Hello.",
+        "Bye.",
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,8 +82,15 @@ def test_new_from_newsletter_writes_an_episode_and_refuses_an_existing_folder(tm
 
 def test_script_markdown_round_trip_and_errors(tmp_path: Path) -> None:
     paper = Paper("1", "A Paper: With a Colon", ("Ada",), "https://arxiv.org/abs/2401.00001")
-    script = write_script(show_title="Show", day=date(2024, 5, 10), intro="Hi.", outro="",
-                          summaries=[Summary(paper, "One.\n\nTwo: with a colon.")], host=HOST, reader=COHOST)
+    script = write_script(
+        show_title="Show",
+        day=date(2024, 5, 10),
+        intro="Hi.",
+        outro="",
+        summaries=[Summary(paper, "One.\n\nTwo: with a colon.")],
+        host=HOST,
+        reader=COHOST,
+    )
     text = to_markdown(script, "Title")
     assert parse_markdown(text, tmp_path / "script.md", ["host", "cohost"]) == script
     assert [s.kind for s in script.sections] == ["intro", "paper", "outro"]
@@ -87,8 +103,17 @@ def test_script_markdown_round_trip_and_errors(tmp_path: Path) -> None:
 
 def test_strict_config_names_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"podcast\.toml \[audio\]: unknown key 'loudnes'"):
-        from_table(ShowFile, {"title": "t", "author": "a", "email": "e@x.org", "base_url": "https://x.org/",
-                              "audio": {"loudnes": -16}}, "podcast.toml")
+        from_table(
+            ShowFile,
+            {
+                "title": "t",
+                "author": "a",
+                "email": "e@x.org",
+                "base_url": "https://x.org/",
+                "audio": {"loudnes": -16},
+            },
+            "podcast.toml",
+        )
     with pytest.raises(ConfigError, match="bitrate: expected an integer"):
         from_table(AudioSettings, {"bitrate": "96"}, "podcast.toml [audio]")
     with pytest.raises(ConfigError, match="missing required key 'voice'"):
@@ -101,8 +126,12 @@ def test_init_show_loads_with_a_placeholder_warning(tmp_path: Path) -> None:
     assert cfg.warnings and "placeholder" in cfg.warnings[0]
     assert cfg.profiles["host"].engine == "piper" and cfg.profiles["cohost"].engine == "hibari"
     toml = root / "podcast.toml"
-    toml.write_text(toml.read_text("utf-8").replace('base_url = "https://example.com/podcast/"',
-                                                    'base_url = "example.com/podcast"'), "utf-8")
+    toml.write_text(
+        toml.read_text("utf-8").replace(
+            'base_url = "https://example.com/podcast/"', 'base_url = "example.com/podcast"'
+        ),
+        "utf-8",
+    )
     with pytest.raises(ConfigError, match="must be an absolute http"):
         load_show(root)
 

@@ -39,7 +39,9 @@ class PiperEngine(TTSEngine):
         try:
             with open(config, encoding="utf-8") as f:
                 cfg = PiperConfig.from_dict(json.load(f))
-            session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+            session = onnxruntime.InferenceSession(
+                model, sess_options=options, providers=["CPUExecutionProvider"]
+            )
         except Exception as e:  # onnxruntime raises its own untyped errors on a bad model
             raise EngineError(f"piper voice {voice!r} failed to load from {model}: {e}") from e
         self._voice = PiperVoice(config=cfg, session=session)
