@@ -23,6 +23,7 @@ from podcast.errors import InputError
 from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
 from podcast.render import Progress, Rendering
+from podcast.speech import speakable
 
 SUMMARIES = "summaries"
 SCRIPT = "script.md"
@@ -77,6 +78,8 @@ def read_summary(path: Path, text: str) -> str:
     body = "\n".join(lines).strip()
     if not body:
         raise InputError(f"{path}: the summary is empty; write one, or delete the file to regenerate it")
+    if not speakable(body):
+        raise InputError(f"{path}: the summary has no words to speak; write one in English")
     return body
 
 

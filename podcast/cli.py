@@ -34,6 +34,18 @@ EXAMPLES = {
         "example:\n  podcast publish                 # into public/\n"
         "  podcast publish --site /var/www/podcast"
     ),
+    "check": (
+        "example:\n  podcast publish && podcast check            # the show's site folder\n"
+        "  podcast check /var/www/podcast --loudness   # also decode the audio: -16 LUFS, -1 dBTP"
+    ),
+    "serve": (
+        "The feed's links point at base_url: an app subscribed here fetches episodes from there,\n"
+        "unless --base-url rewrites them (in the feeds and pages as served; no file changes).\n\n"
+        "example:\n  podcast serve                                  # http://127.0.0.1:8000/\n"
+        "  podcast serve --host 0.0.0.0 --base-url http://192.168.1.20:8000/\n"
+        "        # a phone on the same network subscribes to http://192.168.1.20:8000/feed.xml,\n"
+        "        # where 192.168.1.20 is this machine's LAN address (see `ip addr` or network settings)"
+    ),
 }
 
 
@@ -76,6 +88,19 @@ def _parser() -> argparse.ArgumentParser:
 
     c = cmd("publish", "Write the site (feed.xml, episodes, pages) from every built episode.")
     c.add_argument("--site", type=Path, help="output folder (default: [publish] site, 'public')")
+
+    c = cmd("check", "Check a published site against the podcast standards: feed, audio, tags, transcripts.")
+    c.add_argument("site", type=Path, nargs="?", help="site folder (default: [publish] site, 'public')")
+    c.add_argument("--loudness", action="store_true",
+                   help="also decode each MP3: loudness, true peak and clean decoding (slower)")
+
+    c = cmd("serve", "Serve a published site over HTTP with byte ranges, to try it in a browser or an app.")
+    c.add_argument("site", type=Path, nargs="?", help="site folder (default: [publish] site, 'public')")
+    c.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; 0.0.0.0 for other devices on the network)")
+    c.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    c.add_argument("--base-url", metavar="URL",
+                   help="serve the feeds and pages with base_url replaced by URL, e.g. http://192.168.1.20:8000/")
     return p
 
 
@@ -87,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "new": _new,
         "build": _build,
         "publish": _publish,
+        "check": _check,
+        "serve": _serve,
     }
     try:
         commands[args.command](args)
@@ -146,6 +173,7 @@ def _build(args: argparse.Namespace) -> None:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("speaking", total=None)
 
@@ -176,6 +204,64 @@ def _publish(args: argparse.Namespace) -> None:
         f"published {report.episodes} episode(s) to {site} ({report.written} files written, "
         f"{report.unchanged} unchanged) in {time.perf_counter() - t0:.1f} s; feed: {site / 'feed.xml'}"
     )
+
+
+def _site_and_show(site: Path | None) -> tuple[Path, ShowConfig | None]:
+    """The site folder a command works on: as given, else the show's [publish] site, else public/."""
+    from podcast.config import find_root
+
+    try:
+        find_root(Path.cwd())
+    except PodcastError:
+        return site or Path("public"), None
+    cfg = _show()
+    return site or (cfg.root / cfg.publish.site), cfg
+
+
+def _check(args: argparse.Namespace) -> None:
+    from podcast.check import CheckFailed, inspect_site
+
+    site, cfg = _site_and_show(args.site)
+    t0 = time.perf_counter()
+    if cfg is None:
+        report = inspect_site(site, loudness=args.loudness)
+    else:  # the show's own loudness targets, which may differ from Apple's -16 LUFS
+        report = inspect_site(site, loudness=args.loudness, target_lufs=cfg.audio.loudness,
+                              max_true_peak=cfg.audio.true_peak)
+    for problem in report.problems:
+        print(problem)
+    episodes = f"{report.episodes} episode{'' if report.episodes == 1 else 's'}"
+    n = len(report.problems)
+    if n:
+        raise CheckFailed(f"{n} problem{'' if n == 1 else 's'} in {site} ({episodes})")
+    print(f"ok: {episodes}, 0 problems ({site}, {time.perf_counter() - t0:.1f} s)")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from podcast.serve import SiteServer, published_base_url, serve
+
+    site, _ = _site_and_show(args.site)
+
+    def ready(server: SiteServer) -> None:
+        here, port = server.url, server.server_address[1]
+        lines = [f"serving {site} at {here} (feed: {here}feed.xml); Ctrl+C stops"]
+        published = published_base_url(site)
+        if args.base_url:
+            lines.append(f"links to {published} are served as links to {args.base_url}")
+        elif published and published != here:
+            lines.append(f"note: the feed's links point at {published} (base_url): an app subscribed here "
+                         f"fetches episodes from there. Add --base-url {here} to serve them from here.")
+        lan = f"http://<this machine's LAN address>:{port}/"
+        if args.host in ("0.0.0.0", "::"):
+            lines.append(f"other devices: {lan} (see `ip addr` or the network settings), "
+                         "with --base-url set to that same URL")
+        else:
+            lines.append(f"to subscribe from a phone on the same network: --host 0.0.0.0 --base-url {lan}")
+        print("\n".join(lines), flush=True)
+
+    serve(site, args.host, args.port, base_url=args.base_url, ready=ready,
+          log=lambda line: print(line, file=sys.stderr))
+    print("stopped")
 
 
 if __name__ == "__main__":

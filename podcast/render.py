@@ -35,7 +35,7 @@ from podcast.tts import TTSEngine, get_engine
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 2
+CHUNK_FORMAT = 4
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
@@ -210,7 +210,10 @@ _ENGINES: dict[tuple[str, str, float], TTSEngine] = {}
 def _engine(profile: VoiceProfile) -> TTSEngine:
     k = (profile.engine, profile.voice, profile.speed)
     if k not in _ENGINES:
-        _ENGINES[k] = get_engine(profile.engine)(profile.voice, profile.speed)
+        try:
+            _ENGINES[k] = get_engine(profile.engine)(profile.voice, profile.speed)
+        except EngineError as e:
+            raise EngineError(f"voices/{profile.id}.toml: {e}") from None
     return _ENGINES[k]
 
 

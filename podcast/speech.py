@@ -6,9 +6,9 @@ long URLs and other scripts (espeak says "Chinese letter" for every hanzi). `spe
 line so both read it the same sensible way, and `split_sentences` cuts the result into the pieces
 that are synthesized one at a time and become one transcript cue each.
 
-`speakable` is a fixed sequence of small rewrites, each driven by a table below, each seeing only
-what the previous steps left: block Markdown, code, math, links, HTML, URLs, emphasis, citations,
-abbreviations, numbers, symbols, then a whitelist of characters and a punctuation tidy-up.
+`speakable` is a fixed sequence of small rewrites (STEPS), most driven by a table below, each seeing
+only what the previous ones left: Markdown blocks, code and links; formulas; HTML; URLs; emphasis;
+citations; numbers; symbols; a whitelist of characters; abbreviations; a punctuation tidy-up; titles.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 
-__all__ = ["MAX_PIECE", "speakable", "split_sentences"]
+__all__ = ["MAX_PIECE", "SPEAKABLE_PUNCTUATION", "speakable", "split_sentences"]
 
 MAX_PIECE = 300
 """Longest piece (characters) split_sentences returns; longer sentences are cut at clause punctuation."""
@@ -68,10 +68,11 @@ SENTENCE_FINAL = frozenset({"etc.", "et al.", "Jr.", "Sr.", "Inc.", "Ltd."})
 TITLES: dict[str, str] = {"Dr": "Doctor", "Prof": "Professor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz"}
 """Expanded only before a capitalized name, where the period is not a sentence end (piper splits there)."""
 
-NO_BREAK_BEFORE = frozenset(
-    {"dr", "prof", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "e.g", "i.e", "al", "fig", "figs", "eq", "eqs",
-     "sec", "tab", "ref", "refs", "vol", "no", "approx", "cf", "resp", "viz", "inc", "ltd", "pp"}
-)
+# fmt: off
+NO_BREAK_BEFORE = frozenset({
+    "dr", "prof", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "e.g", "i.e", "al", "fig", "figs", "eq", "eqs",
+    "sec", "tab", "ref", "refs", "vol", "no", "approx", "cf", "resp", "viz", "inc", "ltd", "pp",
+})
 """Words (lowercase, without their period) after which split_sentences never ends a sentence."""
 
 SYMBOLS: dict[str, str] = {
@@ -103,26 +104,42 @@ LATIN_EXTRA: dict[str, str] = {
 }
 """Latin letters that do not decompose to an ASCII base letter plus accents."""
 
-CURRENCIES: dict[str, tuple[str, str]] = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds")}
+CURRENCIES: dict[str, tuple[str, str]] = {
+    "$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"),
+}
 
-MAGNITUDES: dict[str, str] = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion",
-                              "T": "trillion"}
+MAGNITUDES: dict[str, str] = {
+    "k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion",
+}
 """Suffixes glued to a number: "7B" -> "7 billion", "128k" -> "128 thousand"."""
 
 LABELS = frozenset({"Figure", "Fig", "Table", "Section", "Equation", "Eq", "Appendix", "Algorithm"})
 """A number after these is a label ("Figure 4B"), not an amount."""
 
-FRACTIONS: dict[str, str] = {"1/2": "one half", "1/3": "one third", "2/3": "two thirds", "1/4": "one quarter",
-                             "3/4": "three quarters"}
+FRACTIONS: dict[str, str] = {
+    "1/2": "one half", "1/3": "one third", "2/3": "two thirds", "1/4": "one quarter", "3/4": "three quarters",
+}
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
 
 TLDS = ("com", "org", "net", "io", "ai", "dev", "edu", "gov", "co", "app", "info", "uk", "de")
 """Top-level domains that mark a bare "arxiv.org/abs/..." as a link without a scheme."""
 
-GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau "
-         "upsilon phi chi psi omega").split()
+HTML_TAGS = (
+    "a", "abbr", "b", "big", "blockquote", "br", "center", "cite", "code", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strike", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "tt", "u", "ul",
+)
+"""Only these count as tags, so "x<y and z>w" in prose is not swallowed as one."""
+
+GREEK = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+    "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+)
 
 MATH_WORDS: dict[str, str] = {
     **{g: g for g in GREEK}, **{g.capitalize(): g.capitalize() for g in GREEK},
@@ -144,22 +161,31 @@ MATH_WORDS: dict[str, str] = {
 }
 """LaTeX command (without backslash) -> words. Commands not listed are dropped, their arguments kept."""
 
-BIG_OPERATORS: dict[str, str] = {"sum": "the sum", "prod": "the product", "int": "the integral",
-                                 "max": "the max", "min": "the min", "argmax": "the arg max",
-                                 "argmin": "the arg min", "lim": "the limit", "expectation": "the expectation"}
+BIG_OPERATORS: dict[str, str] = {
+    "sum": "the sum", "prod": "the product", "int": "the integral", "max": "the max", "min": "the min",
+    "argmax": "the arg max", "argmin": "the arg min", "lim": "the limit", "expectation": "the expectation",
+}
+"""Operators read with their limits: \\sum_{i=1}^{n} -> "the sum from i equals 1 to n of"."""
 
-ACCENTS: dict[str, str] = {"hat": " hat", "widehat": " hat", "bar": " bar", "overline": " bar",
-                           "tilde": " tilde", "widetilde": " tilde", "vec": "", "dot": " dot"}
+ACCENTS: dict[str, str] = {
+    "hat": " hat", "widehat": " hat", "bar": " bar", "overline": " bar", "tilde": " tilde",
+    "widetilde": " tilde", "vec": "", "dot": " dot",
+}
 """Accent commands: \\hat{y} -> "y hat"."""
 
-SCRIPT_WORDS: dict[str, str] = {"2": " squared", "3": " cubed", "T": " transpose", "\\top": " transpose",
-                                "-1": " inverse", "*": " star", "\\ast": " star", "\\star": " star",
-                                "'": " prime", "\\prime": " prime"}
+SCRIPT_WORDS: dict[str, str] = {
+    "2": " squared", "3": " cubed", "T": " transpose", "\\top": " transpose", "-1": " inverse",
+    "*": " star", "\\ast": " star", "\\star": " star", "'": " prime", "\\prime": " prime",
+}
 """Superscripts with a name of their own; any other is read "to the power of"."""
 
-MATH_OPERATORS: dict[str, str] = {"=": " equals ", "+": " plus ", "-": " minus ", "*": " times ", "/": " over ",
-                                  "<": " less than ", ">": " greater than ", "!": " factorial ", "'": " prime ",
-                                  "|": " ", "{": " ", "}": " ", "[": " ", "]": " ", "&": " ", "~": " "}
+MATH_OPERATORS: dict[str, str] = {
+    "=": " equals ", "+": " plus ", "-": " minus ", "*": " times ", "/": " over ", "<": " less than ",
+    ">": " greater than ", "!": " factorial ", "'": " prime ",
+    "|": " ", "{": " ", "}": " ", "[": " ", "]": " ", "&": " ", "~": " ",
+}
+"""Characters inside a formula, read as operators."""
+# fmt: on
 
 SPEAKABLE_PUNCTUATION = frozenset(".,;:!?'\"()-")
 """The only non-letters, non-digits `speakable` lets through."""
@@ -167,10 +193,15 @@ SPEAKABLE_PUNCTUATION = frozenset(".,;:!?'\"()-")
 # -- Unicode -------------------------------------------------------------------------------------------
 
 
-def _replace_all(text: str, table: dict[str, str]) -> str:
-    """Replace every key of table in one pass, longest keys first (so "->" wins over "-")."""
-    keys = sorted(table, key=len, reverse=True)
-    return re.sub("|".join(re.escape(k) for k in keys), lambda m: table[m.group(0)], text)
+def _replacer(table: dict[str, str]) -> Callable[[str], str]:
+    """A function replacing every key of table in one pass, longest keys first (so "->" wins over "-")."""
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
+    return lambda text: pattern.sub(lambda m: table[m.group(0)], text)
+
+
+_fold = _replacer(BEFORE_NFKC)
+_say_symbols = _replacer(SYMBOLS)
+_say_operators = _replacer(MATH_OPERATORS)
 
 
 def prepare_unicode(text: str) -> str:
@@ -179,7 +210,7 @@ def prepare_unicode(text: str) -> str:
     >>> prepare_unicode("ﬁne “quotes” and n² and ½")
     'fine "quotes" and n^2 and 1/2'
     """
-    return unicodedata.normalize("NFKC", _replace_all(text, BEFORE_NFKC)).replace("⁄", "/")
+    return unicodedata.normalize("NFKC", _fold(text)).replace("⁄", "/")
 
 
 def _letter(char: str) -> str:
@@ -251,7 +282,7 @@ def markdown_blocks(text: str) -> str:
             paragraph.clear()
 
     for line in text.splitlines():
-        if not line.strip() or _RULE.match(line) or _TABLE_DIVIDER.match(line) and "-" in line:
+        if not line.strip() or _RULE.match(line) or (_TABLE_DIVIDER.match(line) and "-" in line):
             flush()
         elif heading := _HEADING.match(line):
             flush()
@@ -268,14 +299,11 @@ def markdown_blocks(text: str) -> str:
 
 _INLINE_CODE = re.compile(r"`+([^`]*)`+")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
-_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\](?:\([^)]*\)|\[[^\]]*\])")
+"""[text](url) or [text][ref]; the text may hold one level of brackets ("[[3]](#r3)")."""
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SUP_CITATION = re.compile(r"<sup>[\s\d,\-–]*</sup>", re.I)
-HTML_TAGS = ("a abbr b big blockquote br center cite code dd del details div dl dt em figcaption figure font "
-             "h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s small span strike strong sub summary sup "
-             "table tbody td th thead tr tt u ul").split()
-"""Only these count as tags, so "x<y and z>w" in prose is not swallowed as one."""
 _TAG = re.compile(rf"</?(?:{'|'.join(HTML_TAGS)})(?:\s+[^<>=]+=[^<>]*)?\s*/?>", re.I)
 """A known tag, bare or with attributes (name=value): "<b and c>" in "a<b and c>d" is prose."""
 _EMPHASIS = (
@@ -287,14 +315,37 @@ _EMPHASIS = (
 )
 
 
-def markdown_inline(text: str) -> str:
-    """Emphasis markers go, links become their text, images go.
+def markdown_code(text: str) -> str:
+    """Inline code is read as its text (before formulas: code may hold a "$").
 
-    >>> markdown_inline("**Bold** and _it_ with [the code](https://github.com/x/y) ![chart](c.png)")
-    'Bold and it with the code '
+    >>> markdown_code("Call `model.generate()` or ``x``.")
+    'Call model.generate() or x.'
+    """
+    return _INLINE_CODE.sub(r"\1", text)
+
+
+def markdown_links(text: str) -> str:
+    """Links become their text (a link that is a citation, nothing), images go, autolinks lose <>.
+
+    >>> markdown_links("See [the code](https://github.com/x/y)[[3]](#r3) ![chart](c.png) <https://a.org/b>")
+    'See the code  https://a.org/b'
     """
     text = _IMAGE.sub("", text)
-    text = _LINK.sub(lambda m: "" if _NUMERIC_CITATION.fullmatch(f"[{m.group(1)}]") else m.group(1), text)
+    text = _LINK.sub(_link, text)
+    return _AUTOLINK.sub(r"\1", text)
+
+
+def _link(match: re.Match[str]) -> str:
+    label = match.group(1)
+    return "" if _NUMERIC_CITATION.fullmatch(label) or _NUMERIC_CITATION.fullmatch(f"[{label}]") else label
+
+
+def markdown_emphasis(text: str) -> str:
+    """Emphasis markers go; underscores inside words (snake_case) stay for the symbol step.
+
+    >>> markdown_emphasis("**Bold**, __strong__, *it*, _it_, ~~gone~~ and snake_case_name")
+    'Bold, strong, it, it, gone and snake_case_name'
+    """
     for pattern in _EMPHASIS:
         text = pattern.sub(r"\1", text)
     return text
@@ -356,7 +407,9 @@ def read_urls(text: str) -> str:
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
 _INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=[^\s\\])\$(?!\d)")
 _ENVIRONMENT = re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
-_SPACING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?|displaystyle|textstyle|limits|nolimits|[,;:! ]|q?quad)(?![A-Za-z])")
+_SPACING = re.compile(
+    r"\\(?:left|right|[bB]igg?[lr]?|displaystyle|textstyle|limits|nolimits|[,;:! ]|q?quad)(?![A-Za-z])"
+)
 _STYLED = re.compile(r"\\(?:math[a-z]*|text[a-z]*|operatorname\*?|boldsymbol|bm|mbox)\s*\{([^{}]*)\}")
 _ACCENT = re.compile(rf"\\({'|'.join(ACCENTS)})\s*\{{([^{{}}]*)\}}")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
@@ -395,7 +448,9 @@ def _structures(tex: str) -> str:
     tex = _STYLED.sub(r"\1", tex)
     tex = _ACCENT.sub(lambda m: m.group(2) + ACCENTS[m.group(1)], tex)
     tex = _FRAC.sub(r" \1 over \2 ", tex)
-    tex = _SQRT.sub(lambda m: f" {_ROOTS.get(m.group(1) or '', f'the {m.group(1)}th root of')} {m.group(2)} ", tex)
+    tex = _SQRT.sub(
+        lambda m: f" {_ROOTS.get(m.group(1) or '', f'the {m.group(1)}th root of')} {m.group(2)} ", tex
+    )
     tex = _BIG_OP.sub(_big_operator, tex)
     tex = _SUPERSCRIPT.sub(_superscript, tex)
     return _SUBSCRIPT.sub(lambda m: f" sub {_unbrace(m.group(1))} ", tex)
@@ -426,7 +481,7 @@ def read_math(tex: str) -> str:
     tex = _COMMAND.sub(lambda m: f" {MATH_WORDS.get(m.group(1), '')} ", tex)
     tex = _BIG_O.sub(lambda m: f"{m.group(1)} of {m.group(2)}", tex)
     tex = _APPLICATION.sub(lambda m: f"{m.group(1)} of {m.group(2).replace('|', ' given ')}", tex)
-    tex = " ".join(_replace_all(tex, MATH_OPERATORS).split())
+    tex = " ".join(_say_operators(tex).split())
     tex = re.sub(r"\s+([,.;:)])", r"\1", tex)
     return tex if re.search(r"[A-Za-z0-9]", tex) else ""
 
@@ -455,8 +510,10 @@ def read_formulas(text: str) -> str:
 _NUMERIC_CITATION = re.compile(r"\s*\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")
 _FOOTNOTE = re.compile(r"\s*\[\^[^\]]*\]")
 _NAME = r"(?:(?:van|von|der|den|de|da|di|du|le|la)\s+)*[A-Z][\w'-]*"
-_AUTHOR_YEAR = rf"{_NAME}(?:(?:\s*,\s*|\s+)(?:(?:and|&)\s+)?{_NAME})*(?:,|\s+et\s+al\.?,?)\s*(?:19|20)\d{{2}}[a-z]?"
-"""Smith, 2020 / Smith and Lee, 2021 / van der Berg et al. 2019: names, then a comma or et al., then a year."""
+_AUTHOR_YEAR = (
+    rf"{_NAME}(?:(?:\s*,\s*|\s+)(?:(?:and|&)\s+)?{_NAME})*(?:,|\s+et\s+al\.?,?)\s*(?:19|20)\d{{2}}[a-z]?"
+)
+"""Smith, 2020 / Smith and Lee, 2021 / van der Berg et al. 2019: names, a comma or et al., a year."""
 _AUTHOR_CITATION = re.compile(
     rf"\s*[(\[]\s*(?:see\s+|e\.g\.,?\s+|cf\.\s+)?{_AUTHOR_YEAR}(?:\s*;\s*{_AUTHOR_YEAR})*\s*[)\]]"
 )
@@ -493,8 +550,11 @@ def _case_variants(table: dict[str, str]) -> dict[str, str]:
 
 
 _ABBREVIATIONS = _case_variants(ABBREVIATIONS)
+_SENTENCE_FINAL = SENTENCE_FINAL | {s[0].swapcase() + s[1:] for s in SENTENCE_FINAL}
 _ABBREVIATION = re.compile(
-    r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w])"
+    r"(?<![\w.])("
+    + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
+    + r")(?![\w])"
 )
 _TITLE = re.compile(rf"(?<![\w.])({'|'.join(TITLES)})\.?\s+(?=[A-Z])")
 _NUMBER_SIGN = re.compile(r"(?<!\w)(?:(?:No|no|Nr)\.\s?|#\s?)(?=\d)")
@@ -504,8 +564,7 @@ def _abbreviation(match: re.Match[str]) -> str:
     short = match.group(1)
     said = _ABBREVIATIONS[short]
     rest = match.string[match.end() :]
-    ends = short[0].lower() + short[1:] in {s[0].lower() + s[1:] for s in SENTENCE_FINAL}
-    if ends and (not rest.strip() or re.match(r"\s+[A-Z]", rest)):
+    if short in _SENTENCE_FINAL and (not rest.strip() or re.match(r"\s+[A-Z]", rest)):
         said += "."
     return said
 
@@ -531,7 +590,9 @@ def expand_titles(text: str) -> str:
 
 
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-_CURRENCY = re.compile(rf"([$€£])\s?({_NUM})(?:\s?(bn|[kKMBT]|thousand|million|billion|trillion))?(?!\w|\.\d)")
+_CURRENCY = re.compile(
+    rf"([$€£])\s?({_NUM})(?:\s?(bn|[kKMBT]|thousand|million|billion|trillion))?(?!\w|\.\d)"
+)
 _TIMES = re.compile(rf"(?<![\w.])({_NUM})[x×](?![\w])")
 _BY = re.compile(r"(?<![\w.])(?!0x)(\d+)[x×](?=\d+(?!\w))")
 _MAGNITUDE = re.compile(rf"(?<![\w.])({_NUM})(bn|[kKMBT])(?![\w])")
@@ -541,6 +602,8 @@ _RANGE = re.compile(rf"(?<![\w.\-])({_NUM})(?:[-–]|\s[-–]\s|–\s?)(?={_NUM}
 _FRACTION = re.compile(r"(?<![\w/.])(\d+)/(\d+)(?![\w/]|\.\d)")
 _VERSION = re.compile(r"(?<![\w.])v(\d+(?:\.\d+)*)\b")
 _PER_SECOND = re.compile(r"(?<=[A-Za-z])/s(?:ec)?\b")
+_NAME_HYPHEN = re.compile(r"(?<=\w)-(?=\d)|(?<=\d)-(?=\w)")
+"""The hyphens of "Llama-2-7B" and "GPT-3.5-turbo", which espeak reads as "dash"."""
 
 
 def _currency(match: re.Match[str]) -> str:
@@ -572,8 +635,10 @@ def read_numbers(text: str) -> str:
 
     >>> read_numbers("7B and 1.5B models, 128k tokens, 3.5x faster, 10x cheaper, a 4x4 grid")
     '7 billion and 1.5 billion models, 128 thousand tokens, 3.5 times faster, 10 times cheaper, a 4 by 4 grid'
-    >>> read_numbers("$5M for v2 on 2024-05-01, 10-20% of 3/4, 40 tokens/s, Figure 4B")
-    '5 million dollars for version 2 on May 1, 2024, 10 to 20% of three quarters, 40 tokens per second, Figure 4B'
+    >>> read_numbers("$5M for v2 on 2024-05-01, 10-20% of 3/4")
+    '5 million dollars for version 2 on May 1, 2024, 10 to 20% of three quarters'
+    >>> read_numbers("40 tokens/s, Figure 4B, 0x1F, Llama-2-7B")
+    '40 tokens per second, Figure 4B, 0x1F, Llama 2 7 billion'
     """
     text = _NUMBER_SIGN.sub("number ", text)
     text = _ISO_DATE.sub(_iso_date, text)
@@ -584,6 +649,7 @@ def read_numbers(text: str) -> str:
     text = _MAGNITUDE.sub(_magnitude, text)
     text = _FRACTION.sub(lambda m: FRACTIONS.get(m.group(0), f"{m.group(1)} over {m.group(2)}"), text)
     text = _VERSION.sub(r"version \1", text)
+    text = _NAME_HYPHEN.sub(" ", text)
     return _PER_SECOND.sub(" per second", text)
 
 
@@ -596,7 +662,7 @@ def read_symbols(text: str) -> str:
     >>> read_symbols("A & B -> C — fast, ~5% ± 1 with k=3 and p<0.05")
     'A  and  B  to  C, fast,  about 5 percent   plus or minus  1 with k equals 3 and p less than 0.05'
     """
-    return _replace_all(_DASH.sub(", ", text), SYMBOLS)
+    return _say_symbols(_DASH.sub(", ", text))
 
 
 # -- tidy ----------------------------------------------------------------------------------------------
@@ -609,7 +675,7 @@ _LOWER_START = re.compile(r"([.!?]+['\")]*\s+)?\b([a-z])(?=[a-z]*\b)")
 
 
 def _strongest(match: re.Match[str]) -> str:
-    """", ." -> "."; "?!" -> "?": the first sentence end, else the first mark."""
+    """Of ", ." keep "."; of "?!" keep "?": the first sentence end, else the first mark."""
     marks = match.group(0).replace(" ", "")
     return next((m for m in marks if m in ".!?"), marks[0])
 
@@ -619,7 +685,7 @@ def _capitalize_sentences(text: str) -> str:
 
     def upper(match: re.Match[str]) -> str:
         end = match.group(1)
-        if match.start() == 0 or end and _ends_sentence(text, match.start(), end):
+        if match.start() == 0 or (end and _ends_sentence(text, match.start(), end)):
             return (end or "") + match.group(2).upper()
         return match.group(0)
 
@@ -654,13 +720,12 @@ def tidy(text: str) -> str:
 STEPS: tuple[Callable[[str], str], ...] = (
     prepare_unicode,
     markdown_blocks,
-    lambda text: _INLINE_CODE.sub(r"\1", text),
+    markdown_code,
+    markdown_links,
     read_formulas,
-    markdown_inline,
-    lambda text: _AUTOLINK.sub(r"\1", text),
     strip_html,
     read_urls,
-    markdown_inline,  # again: emphasis inside links and tags is only now exposed
+    markdown_emphasis,
     drop_citations,
     read_numbers,
     read_symbols,
@@ -669,8 +734,9 @@ STEPS: tuple[Callable[[str], str], ...] = (
     tidy,
     expand_titles,
 )
-"""speakable, in order. Math before HTML (so "$a<b$" is no tag), links before URLs, URLs before emphasis
-(so snake_case paths cannot look like _emphasis_), citations before abbreviations (for "et al. (2023)"),
+"""speakable, in order. Code before formulas (code may hold "$"), links before URLs (a link's text is what
+is said), URLs before emphasis (so a_b_c in a path is not _emphasis_), citations before abbreviations
+(for "et al. (2023)"),
 abbreviations late and titles last (so "Dr. 🚀 Smith" is "Doctor Smith": a title is expanded only before a
 capital, and only tidy text shows what really follows it)."""
 
@@ -681,8 +747,8 @@ def speakable(text: str) -> str:
     The result holds only letters (accented Latin included), digits, spaces and .,;:!?'"()- and ends
     a sentence; text with nothing to say becomes "".
 
-    >>> speakable("**Mamba** is ~3.5x faster than Transformers [12] (Gu et al., 2023), e.g. on 128k tokens 🚀")
-    'Mamba is about 3.5 times faster than Transformers, for example on 128 thousand tokens.'
+    >>> speakable("**Mamba** is ~3.5x faster than Transformers [12] (Gu et al., 2023), e.g. on 128k 🚀")
+    'Mamba is about 3.5 times faster than Transformers, for example on 128 thousand.'
     >>> speakable("... 🎉 !!")
     ''
     """
@@ -692,7 +758,7 @@ def speakable(text: str) -> str:
 
 
 _SENTENCE_END = re.compile(r"[.!?]+['\")\]]*\s+(?=['\"(\[]*[A-Z0-9])")
-_CLAUSE_END = re.compile(r"(?<=[;:,—])\s+|\s+(?=—)")
+_CLAUSE_END = re.compile(r"(?<=[;:,—])\s+")
 
 
 def _ends_sentence(text: str, start: int, end: str) -> bool:

@@ -34,7 +34,11 @@ def run_podcast(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str
     """`podcast ARGS...` run in `cwd` exactly as a user runs it, output captured as text."""
     return subprocess.run(
         [sys.executable, "-m", "podcast", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-from conftest import RunCli
 
 BUILD = ("build", "episodes/first-week")
 PUBLISH = ("publish",)
@@ -36,6 +36,7 @@ See you next week.
 """
 
 Breaker = Callable[[Path], None]
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -86,7 +87,12 @@ def edit(rel: str, old: str, new: str) -> Breaker:
 
 
 def write(rel: str | Path, text: str) -> Breaker:
-    return lambda show: (show / rel).write_text(text, "utf-8")
+    """A breaker replacing the show's file `rel` with `text`."""
+
+    def apply(show: Path) -> None:
+        (show / rel).write_text(text, "utf-8")
+
+    return apply
 
 
 def delete(rel: str | Path) -> Breaker:
@@ -97,7 +103,9 @@ def assert_playable(mp3: Path) -> None:
     """ffmpeg decodes the whole file and has nothing to complain about."""
     decoded = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "null", "-"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert decoded.returncode == 0 and decoded.stdout + decoded.stderr == "", decoded.stderr
 
@@ -115,32 +123,71 @@ def builds_playable(show: Path, run_cli: RunCli) -> Path:
 AUDIO = "[audio]\n"
 SHOW_CONFIG_ERRORS = [
     pytest.param(delete("podcast.toml"), ("podcast.toml", "podcast init"), id="podcast.toml-missing"),
-    pytest.param(edit("podcast.toml", 'title = "My Research Podcast"', 'title = "My Research Podcast'),
-                 ("podcast.toml", "line 4"), id="podcast.toml-malformed"),
-    pytest.param(edit("podcast.toml", "\ntitle = ", '\ntitel = "x"\ntitle = '),
-                 ("podcast.toml", "'titel'"), id="podcast.toml-unknown-key"),
-    pytest.param(edit("podcast.toml", AUDIO, AUDIO + "bitrat = 96\n"),
-                 ("podcast.toml", "[audio]", "'bitrat'"), id="podcast.toml-unknown-key-in-table"),
-    pytest.param(edit("podcast.toml", AUDIO, AUDIO + 'bitrate = "96"\n'),
-                 ("podcast.toml", "[audio]", "bitrate", "integer"), id="podcast.toml-wrong-type"),
-    pytest.param(edit("podcast.toml", "\ntitle = ", "\nexplicit = \"no\"\ntitle = "),
-                 ("podcast.toml", "explicit"), id="podcast.toml-wrong-type-bool"),
-    pytest.param(edit("podcast.toml", '"https://podcast.papercast.dev/"', '"podcast/"'),
-                 ("podcast.toml", "base_url"), id="base_url-relative"),
-    pytest.param(edit("podcast.toml", '"https://podcast.papercast.dev/"', '"ftp://podcast.papercast.dev/"'),
-                 ("podcast.toml", "base_url"), id="base_url-not-http"),
-    pytest.param(edit("podcast.toml", '"host@papercast.dev"', '"host at papercast.dev"'),
-                 ("podcast.toml", "email"), id="email-invalid"),
-    pytest.param(edit("podcast.toml", '# category = "Technology"', 'category = "Tech"'),
-                 ("podcast.toml", "category", "'Tech'"), id="category-unknown"),
-    pytest.param(edit("podcast.toml", '# subcategory = ""', 'subcategory = "Physics"'),
-                 ("podcast.toml", "subcategory", "'Physics'"), id="subcategory-not-of-category"),
-    pytest.param(edit("voices/cohost.toml", 'name = "Ava"', 'name = "Ava"\npitch = 1.2'),
-                 ("cohost.toml", "'pitch'"), id="voice-unknown-key"),
-    pytest.param(edit("voices/host.toml", 'engine = "piper"', 'engine = "nosuchengine"'),
-                 ("host.toml", "nosuchengine"), id="voice-unknown-engine"),
-    pytest.param(edit("voices/host.toml", "# speed = 1.0", 'speed = "fast"'),
-                 ("host.toml", "speed"), id="voice-wrong-type"),
+    pytest.param(
+        edit("podcast.toml", 'title = "My Research Podcast"', 'title = "My Research Podcast'),
+        ("podcast.toml", "line 4"),
+        id="podcast.toml-malformed",
+    ),
+    pytest.param(
+        edit("podcast.toml", "\ntitle = ", '\ntitel = "x"\ntitle = '),
+        ("podcast.toml", "'titel'"),
+        id="podcast.toml-unknown-key",
+    ),
+    pytest.param(
+        edit("podcast.toml", AUDIO, AUDIO + "bitrat = 96\n"),
+        ("podcast.toml", "[audio]", "'bitrat'"),
+        id="podcast.toml-unknown-key-in-table",
+    ),
+    pytest.param(
+        edit("podcast.toml", AUDIO, AUDIO + 'bitrate = "96"\n'),
+        ("podcast.toml", "[audio]", "bitrate", "integer"),
+        id="podcast.toml-wrong-type",
+    ),
+    pytest.param(
+        edit("podcast.toml", "\ntitle = ", '\nexplicit = "no"\ntitle = '),
+        ("podcast.toml", "explicit"),
+        id="podcast.toml-wrong-type-bool",
+    ),
+    pytest.param(
+        edit("podcast.toml", '"https://podcast.papercast.dev/"', '"podcast/"'),
+        ("podcast.toml", "base_url"),
+        id="base_url-relative",
+    ),
+    pytest.param(
+        edit("podcast.toml", '"https://podcast.papercast.dev/"', '"ftp://podcast.papercast.dev/"'),
+        ("podcast.toml", "base_url"),
+        id="base_url-not-http",
+    ),
+    pytest.param(
+        edit("podcast.toml", '"host@papercast.dev"', '"host at papercast.dev"'),
+        ("podcast.toml", "email"),
+        id="email-invalid",
+    ),
+    pytest.param(
+        edit("podcast.toml", '# category = "Technology"', 'category = "Tech"'),
+        ("podcast.toml", "category", "'Tech'"),
+        id="category-unknown",
+    ),
+    pytest.param(
+        edit("podcast.toml", '# subcategory = ""', 'subcategory = "Physics"'),
+        ("podcast.toml", "subcategory", "'Physics'"),
+        id="subcategory-not-of-category",
+    ),
+    pytest.param(
+        edit("voices/cohost.toml", 'name = "Ava"', 'name = "Ava"\npitch = 1.2'),
+        ("cohost.toml", "'pitch'"),
+        id="voice-unknown-key",
+    ),
+    pytest.param(
+        edit("voices/host.toml", 'engine = "piper"', 'engine = "nosuchengine"'),
+        ("host.toml", "nosuchengine"),
+        id="voice-unknown-engine",
+    ),
+    pytest.param(
+        edit("voices/host.toml", "# speed = 1.0", 'speed = "fast"'),
+        ("host.toml", "speed"),
+        id="voice-wrong-type",
+    ),
 ]
 
 
@@ -152,11 +199,14 @@ def test_show_config_error_stops_publish(
     fails_cleanly(show, run_cli, PUBLISH, names)
 
 
-@pytest.mark.parametrize(("breaker", "names"), [SHOW_CONFIG_ERRORS[1], SHOW_CONFIG_ERRORS[3]])
+@pytest.mark.parametrize(
+    ("breaker", "names"),
+    [p for p in SHOW_CONFIG_ERRORS if p.id in ("podcast.toml-malformed", "voice-unknown-engine")],
+)
 def test_show_config_error_stops_build(
     show: Path, run_cli: RunCli, breaker: Breaker, names: tuple[str, ...]
 ) -> None:
-    # build and publish share one loader; two cases show build goes through it too.
+    # build loads the show with publish's loader (each case costs build's slow imports, so two suffice).
     breaker(show)
     fails_cleanly(show, run_cli, BUILD, names)
 
@@ -166,30 +216,48 @@ def test_show_config_error_stops_build(
 EPISODE_TOML = f"{EPISODE}/episode.toml"
 EPISODE_ERRORS = [
     pytest.param(delete(EPISODE_TOML), ("episode.toml", "not found"), id="episode.toml-missing"),
-    pytest.param(edit(EPISODE_TOML, "date = 2024-05-10", "date = 2024-05-10 10"),
-                 ("episode.toml", "line 2"), id="episode.toml-malformed"),
-    pytest.param(edit(EPISODE_TOML, "\ndate = ", '\nsubtitle = "x"\ndate = '),
-                 ("episode.toml", "'subtitle'"), id="episode.toml-unknown-key"),
-    pytest.param(edit(EPISODE_TOML, "\nabstract = ", "\nabstrct = "),
-                 ("episode.toml", "'abstrct'"), id="episode.toml-unknown-key-in-paper"),
-    pytest.param(edit(EPISODE_TOML, "date = 2024-05-10", 'date = "next friday"'),
-                 ("episode.toml", "date", "2024-05-10"), id="episode.toml-wrong-type"),
-    pytest.param(write(EPISODE_TOML, 'title = "Nothing yet"\ndate = 2024-05-10\n'),
-                 ("episode.toml", "[[papers]]"), id="episode.toml-no-papers"),
+    pytest.param(
+        edit(EPISODE_TOML, "date = 2024-05-10", "date = 2024-05-10 10"),
+        ("episode.toml", "line 2"),
+        id="episode.toml-malformed",
+    ),
+    pytest.param(
+        edit(EPISODE_TOML, "\ndate = ", '\nsubtitle = "x"\ndate = '),
+        ("episode.toml", "'subtitle'"),
+        id="episode.toml-unknown-key",
+    ),
+    pytest.param(
+        edit(EPISODE_TOML, "\nabstract = ", "\nabstrct = "),
+        ("episode.toml", "'abstrct'"),
+        id="episode.toml-unknown-key-in-paper",
+    ),
+    pytest.param(
+        edit(EPISODE_TOML, "date = 2024-05-10", 'date = "next friday"'),
+        ("episode.toml", "date", "2024-05-10"),
+        id="episode.toml-wrong-type",
+    ),
+    pytest.param(
+        write(EPISODE_TOML, 'title = "Nothing yet"\ndate = 2024-05-10\n'),
+        ("episode.toml", "[[papers]]"),
+        id="episode.toml-no-papers",
+    ),
     pytest.param(write(SUMMARY, ""), ("2405.04517.md", "empty"), id="summary-emptied"),
-    pytest.param(write(SUMMARY, "# xLSTM: Extended Long Short-Term Memory\n<https://arxiv.org/abs/2405.04517>\n"),
-                 ("2405.04517.md", "empty"), id="summary-only-heading"),
+    pytest.param(
+        write(SUMMARY, "# xLSTM: Extended Long Short-Term Memory\n<https://arxiv.org/abs/2405.04517>\n"),
+        ("2405.04517.md", "empty"),
+        id="summary-only-heading",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("breaker", "names"), EPISODE_ERRORS)
-def test_episode_error_stops_build(show: Path, run_cli: RunCli, breaker: Breaker, names: tuple[str, ...]) -> None:
+def test_episode_error_stops_build(
+    show: Path, run_cli: RunCli, breaker: Breaker, names: tuple[str, ...]
+) -> None:
     breaker(show)
     fails_cleanly(show, run_cli, BUILD, names)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: build's rich progress bar prints an empty line on stderr "
-                   "before the error when stderr is not a terminal")
 def test_build_error_is_one_line_on_stderr(show: Path, run_cli: RunCli) -> None:
     write(SUMMARY, "")(show)
     result = run_cli(show, *BUILD)
@@ -202,12 +270,17 @@ def test_build_error_is_one_line_on_stderr(show: Path, run_cli: RunCli) -> None:
 
 @pytest.fixture(scope="module", params=["hibari", "piper"])
 def unknown_voice(
-    request: pytest.FixtureRequest, built_show: Path, tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli
+    request: pytest.FixtureRequest,
+    built_show: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    run_cli: RunCli,
 ) -> tuple[subprocess.CompletedProcess[str], bool]:
     """`podcast build` with voices/cohost.toml asking `engine` for a voice it does not have, run once
     per engine: (the result, whether the build and the site stayed as they were)."""
     show = Path(shutil.copytree(built_show, tmp_path_factory.mktemp(request.param) / "show", symlinks=True))
-    (show / "voices" / "cohost.toml").write_text(f'engine = "{request.param}"\nvoice = "nosuchvoice"\n', "utf-8")
+    (show / "voices" / "cohost.toml").write_text(
+        f'engine = "{request.param}"\nvoice = "nosuchvoice"\n', "utf-8"
+    )
     before = outputs(show)
     result = run_cli(show, *BUILD)
     return result, outputs(show) == before
@@ -219,8 +292,9 @@ def test_unknown_voice_fails_cleanly(unknown_voice: tuple[subprocess.CompletedPr
     assert unchanged
 
 
-@pytest.mark.xfail(strict=True, reason="bug: unknown-voice error does not name voices/cohost.toml")
-def test_unknown_voice_error_names_the_file(unknown_voice: tuple[subprocess.CompletedProcess[str], bool]) -> None:
+def test_unknown_voice_error_names_the_file(
+    unknown_voice: tuple[subprocess.CompletedProcess[str], bool],
+) -> None:
     result, _ = unknown_voice
     assert "cohost.toml" in error_line(result)
 
@@ -230,8 +304,9 @@ def test_unknown_voice_error_names_the_file(unknown_voice: tuple[subprocess.Comp
 
 def test_new_from_newsletter_without_headings(show: Path, run_cli: RunCli) -> None:
     (show / "issue-12.md").write_text("Just some prose.\n\nNo paper headings at all.\n", "utf-8")
-    line = fails_cleanly(show, run_cli, ("new", "episodes/issue-12", "--from-newsletter", "issue-12.md"),
-                         ("issue-12.md", "#"))
+    line = fails_cleanly(
+        show, run_cli, ("new", "episodes/issue-12", "--from-newsletter", "issue-12.md"), ("issue-12.md", "#")
+    )
     assert "heading" in line
     assert sorted(p.name for p in (show / "episodes").iterdir()) == ["first-week"]
 
@@ -239,8 +314,12 @@ def test_new_from_newsletter_without_headings(show: Path, run_cli: RunCli) -> No
 def test_new_from_newsletter_with_empty_summary(show: Path, run_cli: RunCli) -> None:
     letter = NEWSLETTER.replace("The LSTM, scaled up with exponential gating.\n", "")
     (show / "issue-12.md").write_text(letter, "utf-8")
-    fails_cleanly(show, run_cli, ("new", "episodes/issue-12", "--from-newsletter", "issue-12.md"),
-                  ("issue-12.md", "xLSTM: Extended Long Short-Term Memory", "empty summary"))
+    fails_cleanly(
+        show,
+        run_cli,
+        ("new", "episodes/issue-12", "--from-newsletter", "issue-12.md"),
+        ("issue-12.md", "xLSTM: Extended Long Short-Term Memory", "empty summary"),
+    )
     assert sorted(p.name for p in (show / "episodes").iterdir()) == ["first-week"]
 
 
@@ -248,8 +327,12 @@ def test_new_into_existing_episode_folder(show: Path, run_cli: RunCli) -> None:
     (show / "issue-12.md").write_text(NEWSLETTER, "utf-8")
     folder = show / EPISODE
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    fails_cleanly(show, run_cli, ("new", str(EPISODE), "--from-newsletter", "issue-12.md"),
-                  ("first-week", "already exists"))
+    fails_cleanly(
+        show,
+        run_cli,
+        ("new", str(EPISODE), "--from-newsletter", "issue-12.md"),
+        ("first-week", "already exists"),
+    )
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
@@ -268,7 +351,9 @@ def test_publish_site_is_a_regular_file(show: Path, run_cli: RunCli) -> None:
     assert (show / "site").read_text("utf-8") == "not a folder\n"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; see the regular-file tests")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes into read-only folders; see the regular-file tests"
+)
 def test_publish_into_read_only_folder(show: Path, run_cli: RunCli) -> None:
     site = show / "readonly"
     site.mkdir(mode=0o555)
@@ -299,9 +384,14 @@ def test_cjk_and_arabic_in_a_summary_builds(show: Path, run_cli: RunCli) -> None
 
 
 def test_huge_unpunctuated_abstract_builds(show: Path, run_cli: RunCli) -> None:
-    words = "the gated memory learns long range structure from tokens with parallel matrix updates".split()
+    words = ("the", "gated", "memory", "learns", "long", "range", "structure", "from", "matrix", "tokens")
     paragraph = " ".join(words[i * 7 % len(words)] for i in range(3000))
-    edit(EPISODE_TOML, '"""The authors scale', f'"""{paragraph} The authors scale')(show)
+    toml = show / EPISODE_TOML
+    text, n = re.subn(
+        r'abstract = """.*?"""', f'abstract = """{paragraph}"""', toml.read_text("utf-8"), flags=re.S
+    )
+    assert n == 1
+    toml.write_text(text, "utf-8")
     build = builds_playable(show, run_cli)
     # The summarizer cuts an abstract with no sentence ends at its word budget instead of reading it all.
     summary = (show / SUMMARY).read_text("utf-8")
@@ -309,7 +399,6 @@ def test_huge_unpunctuated_abstract_builds(show: Path, run_cli: RunCli) -> None:
     assert max(len(cue) for cue in (build / "transcript.vtt").read_text("utf-8").split("\n\n")) < 400
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a summary of only punctuation builds a paper chapter with no summary spoken")
 def test_summary_of_only_punctuation_is_an_error(show: Path, run_cli: RunCli) -> None:
     # Nothing in it can be spoken, so to a listener it is an empty summary: the same error helps most.
     write(SUMMARY, "# xLSTM\n\n... !!! ??? -- ; : ...\n")(show)
