@@ -51,7 +51,7 @@ def build_episode(
     gen.save()
     from podcast.render import render
 
-    rendering = render(script, cfg.profiles, cfg.audio, cfg.cache_dir, progress=progress)
+    rendering = render(script, cfg.profiles, cfg.audio, cfg.cache_dir, progress=progress, music_root=cfg.root)
     built = package_stage(folder, ep, summaries, script, rendering, cfg)
     return BuildReport(built, engine, rendering, time.perf_counter() - t0, tuple(gen.warnings))
 

@@ -72,14 +72,23 @@ def master_line(line: SpokenLine, settings: AudioSettings) -> tuple[np.ndarray, 
 
 
 def mix_section(
-    lines: Sequence[SpokenLine], settings: AudioSettings, *, lead: float = 0.0, tail: float | None = None
+    lines: Sequence[SpokenLine],
+    settings: AudioSettings,
+    *,
+    lead: float = 0.0,
+    tail: float | None = None,
+    music: Music | None = None,
 ) -> tuple[np.ndarray, list[TimedSentence]]:
     """A section's audio at 44.1 kHz and its sentences' times (seconds from the section's start).
 
     `lead` is silence before the first word; `tail` the silence after the last (default: the
     section pause). Between lines of different speakers, or paragraphs, is the line pause.
+    A music cue lengthens the lead or the tail to be heard on its own, and is mixed in.
     """
+    music_lead, music_tail = music_layout(music, settings)
+    lead = max(lead, music_lead)
     tail = settings.section_pause if tail is None else tail
+    tail = max(tail, music_tail or 0.0)
     parts: list[np.ndarray] = [np.zeros(int(lead * SAMPLE_RATE), np.float32)]
     pos = len(parts[0])
     timed: list[TimedSentence] = []
@@ -97,4 +106,88 @@ def mix_section(
         parts.append(audio)
         pos += len(audio)
     parts.append(np.zeros(int(tail * SAMPLE_RATE), np.float32))
-    return np.concatenate(parts), timed
+    audio = np.concatenate(parts)
+    if music is not None:
+        audio = add_music(audio, music, settings)
+    return audio, timed
+
+
+# -- music ---------------------------------------------------------------------------------------
+
+MUSIC_SOLO_LU = -4.0
+"""Music heard on its own (before the first word, after the last) sits this far below the voice."""
+INTRO_MUSIC_LEAD = 4.0
+"""Seconds of music before the host's first word."""
+OUTRO_MUSIC_TAIL = 5.0
+"""Seconds of music after the host's last word."""
+STINGER_GAP = 0.35
+
+
+@dataclass(frozen=True)
+class Music:
+    """A music cue of a section: the bed under the intro or the outro, or the stinger before a paper."""
+
+    role: str
+    """"intro", "outro" or "stinger"."""
+    audio: np.ndarray
+    """Mono float32 at 44.1 kHz, as decoded from the show's file."""
+    digest: str
+    """Hash of the file, for the cache key."""
+
+
+def music_layout(music: Music | None, settings: AudioSettings) -> tuple[float, float | None]:
+    """(lead, tail) silence a section needs so its music can be heard on its own."""
+    if music is None:
+        return 0.0, None
+    if music.role == "intro":
+        return INTRO_MUSIC_LEAD, None
+    if music.role == "outro":
+        return 0.0, OUTRO_MUSIC_TAIL
+    return len(music.audio) / SAMPLE_RATE + STINGER_GAP, None
+
+
+def add_music(voice: np.ndarray, music: Music, settings: AudioSettings) -> np.ndarray:
+    """Mix a cue under (or before) the voice: the bed loops, ducks while anyone speaks, and fades."""
+    solo = level(music.audio, SAMPLE_RATE, settings.loudness + MUSIC_SOLO_LU)
+    n = len(voice)
+    if music.role == "stinger":
+        bed = np.zeros(n, np.float32)
+        bed[: min(n, len(solo))] = solo[:n]
+        return limit(voice + bed, settings.true_peak)
+    bed = _loop(solo, n)
+    gain = _duck_gain(voice, settings.music_gain - MUSIC_SOLO_LU)
+    fade = np.ones(n, np.float32)
+    ramp_in, ramp_out = int(0.05 * SAMPLE_RATE), min(n, int(2.5 * SAMPLE_RATE))
+    fade[:ramp_in] = np.linspace(0, 1, ramp_in)
+    fade[n - ramp_out :] *= np.linspace(1, 0, ramp_out) ** 2
+    return limit(voice + bed * gain * fade, settings.true_peak)
+
+
+def _loop(audio: np.ndarray, n: int, crossfade: float = 0.5) -> np.ndarray:
+    """`audio` repeated to n samples, each repeat cross-faded into the next."""
+    if len(audio) >= n:
+        return audio[:n].copy()
+    x = int(crossfade * SAMPLE_RATE)
+    ramp = np.linspace(0, 1, x, dtype=np.float32)
+    out = np.zeros(n + len(audio), np.float32)
+    pos = 0
+    while pos < n:
+        piece = audio.copy()
+        if pos:
+            piece[:x] *= ramp
+            out[pos : pos + x] *= 1 - ramp
+        out[pos : pos + len(piece)] += piece
+        pos += len(audio) - x
+    return out[:n]
+
+
+def _duck_gain(voice: np.ndarray, duck_db: float) -> np.ndarray:
+    """1 where nobody speaks, 10^(duck_db/20) while someone does, with smooth ramps around speech."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+    power = uniform_filter1d(voice.astype(np.float32) ** 2, int(0.05 * SAMPLE_RATE))
+    speaking = (power > 10 ** (-55 / 10)).astype(np.float32)
+    # Duck a little before the first word and hold through the short pauses between sentences.
+    speaking = maximum_filter1d(speaking, int(0.8 * SAMPLE_RATE))
+    gain = 1 + (10 ** (duck_db / 20) - 1) * speaking
+    return uniform_filter1d(gain, int(0.3 * SAMPLE_RATE)).astype(np.float32)

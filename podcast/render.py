@@ -11,6 +11,7 @@ synthesizing, mastering and encoding a whole section, so MP3 encoding overlaps s
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -25,17 +26,17 @@ import numpy as np
 from podcast import cache as cachemod
 from podcast.config import AudioSettings
 from podcast.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
-from podcast.errors import EngineError, PodcastError
+from podcast.errors import AudioError, EngineError, PodcastError
 from podcast.fsutil import atomic_open
 from podcast.master import SAMPLE_RATE
-from podcast.mix import SpokenLine, TimedSentence, join_sentences, mix_section
+from podcast.mix import Music, SpokenLine, TimedSentence, join_sentences, mix_section
 from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.speech import speakable, split_sentences
 from podcast.tts import TTSEngine, get_engine
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 4
+CHUNK_FORMAT = 5
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
@@ -51,6 +52,7 @@ class SectionJob:
     cache_root: Path
     lead: float
     tail: float | None
+    music: Music | None = None
 
     def line_sentences(self) -> list[tuple[Line, list[str]]]:
         return [(line, split_sentences(speakable(line.text))) for line in self.section.lines]
@@ -61,7 +63,8 @@ class SectionJob:
 
     def chunk_key(self) -> str:
         keys = [(line.speaker, self.line_key(line, s)) for line, s in self.line_sentences()]
-        return cachemod.key("chunk", CHUNK_FORMAT, keys, asdict(self.settings), self.lead, self.tail)
+        music = (self.music.role, self.music.digest) if self.music else None
+        return cachemod.key("chunk", CHUNK_FORMAT, keys, asdict(self.settings), self.lead, self.tail, music)
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,14 @@ def render(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    music_root: Path | None = None,
 ) -> Rendering:
-    """Render every section, taking finished chunks from the cache and the rest from the voices."""
+    """Render every section, taking finished chunks from the cache and the rest from the voices.
+
+    Music files named in `settings` are read relative to `music_root` (the show folder).
+    """
     n = len(script.sections)
+    cues = music_cues(settings, music_root) if music_root else {}
     jobs = [
         SectionJob(
             index=i,
@@ -140,6 +148,7 @@ def render(
             cache_root=cache_root,
             lead=INTRO_LEAD if i == 0 else 0.0,
             tail=OUTRO_TAIL if i == n - 1 else None,
+            music=_cue_for(script.sections, i, cues),
         )
         for i, sec in enumerate(script.sections)
     ]
@@ -161,6 +170,43 @@ def render(
     else:
         _render_parallel(todo, min(workers, len(todo)), done, lambda title: report(len(done), n, title))
     return Rendering(tuple(done[i] for i in range(n)))
+
+
+def _cue_for(sections: Sequence[Section], index: int, cues: dict[str, Music]) -> Music | None:
+    kind = sections[index].kind
+    if kind in ("intro", "outro"):
+        return cues.get(kind)
+    # The stinger marks the change from one paper to the next.
+    after_paper = index > 0 and sections[index - 1].kind == "paper"
+    return cues.get("stinger") if kind == "paper" and after_paper else None
+
+
+def music_cues(settings: AudioSettings, root: Path) -> dict[str, Music]:
+    """The show's music files, decoded once; AudioError naming the setting when one cannot be used."""
+    from podcast.encode import decode
+
+    cues = {}
+    for role, name in (
+        ("intro", settings.intro_music),
+        ("outro", settings.outro_music),
+        ("stinger", settings.stinger),
+    ):
+        if not name:
+            continue
+        path = root / name
+        where = f"podcast.toml [audio] {'stinger' if role == 'stinger' else role + '_music'}"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise AudioError(f"{where}: {name!r} not found; give an audio file or leave it empty") from None
+        try:
+            audio = decode(str(path))
+        except AudioError:
+            raise AudioError(f"{where}: {name!r} is not an audio file ffmpeg can read") from None
+        if len(audio) < SAMPLE_RATE // 10:
+            raise AudioError(f"{where}: {name!r} holds no audio")
+        cues[role] = Music(role, audio, hashlib.sha256(data).hexdigest())
+    return cues
 
 
 def _render_parallel(
@@ -229,7 +275,7 @@ def render_section(job: SectionJob) -> RenderedSection:
             _store_line(cache, key, got)
             synthesized += 1
         spoken.append(got)
-    audio, timed = mix_section(spoken, job.settings, lead=job.lead, tail=job.tail)
+    audio, timed = mix_section(spoken, job.settings, lead=job.lead, tail=job.tail, music=job.music)
     data = encode_chunk(audio, job.settings.bitrate)
     frames = count_frames(data)
     delay = ENCODER_DELAY / SAMPLE_RATE

@@ -19,6 +19,9 @@ def init_show(target: Path) -> Path:
     try:
         shutil.copytree(TEMPLATE, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
         write_text(target / ".gitignore", ".cache/\npublic/\nepisodes/*/build/\n")
+        from podcast.musicgen import write as write_music
+
+        write_music(target / "music")  # ours to give away; off until podcast.toml names it
     except OSError as e:
         raise PodcastError(
             f"{target}: cannot create the show folder ({e.strerror}); check the path"
