@@ -216,9 +216,12 @@ def package_stage(
 
     # Everything is made in a staging folder first and moved into place only when all of it exists,
     # so a failure at any point leaves the last good build untouched.
-    staging = out / ".staging"
+    # It lives in the show's .cache (same file system, so the final renames are atomic), never in
+    # build/: a build killed at any moment leaves no partial file among the episode's outputs.
+    staging = cfg.cache_dir / "staging" / slug
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     try:
         mp3 = staging / f"{slug}.mp3"
         rendering.write_mp3(mp3)
@@ -244,24 +247,24 @@ def package_stage(
         }
         for name, text in files.items():
             write_text(staging / name, text)
-        for f in staging.iterdir():
+        built = BuiltEpisode(
+            slug=slug,
+            title=ep.title,
+            number=episode_number(cfg, folder, ep),
+            published=published,
+            guid=episode_guid(cfg, folder, ep),
+            description=description,
+            notes_html=newsletter.notes_html(ep.intro, summaries, ep.outro, chapters),
+            audio=mp3.name,
+            audio_bytes=mp3.stat().st_size,
+            duration=rendering.duration,
+            chapters=tuple(chapters),
+            papers=tuple(replace(s.paper, full_text="") for s in summaries),
+        )
+        catalog.save(staging, built)
+        # The record goes last: until it moves, the catalog still describes the previous build.
+        for f in sorted(staging.iterdir(), key=lambda f: f.name == catalog.MANIFEST):
             f.replace(out / f.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    mp3 = out / f"{slug}.mp3"
-    built = BuiltEpisode(
-        slug=slug,
-        title=ep.title,
-        number=episode_number(cfg, folder, ep),
-        published=published,
-        guid=episode_guid(cfg, folder, ep),
-        description=description,
-        notes_html=newsletter.notes_html(ep.intro, summaries, ep.outro, chapters),
-        audio=mp3.name,
-        audio_bytes=mp3.stat().st_size,
-        duration=rendering.duration,
-        chapters=tuple(chapters),
-        papers=tuple(replace(s.paper, full_text="") for s in summaries),
-    )
-    catalog.save(folder, built)
     return built

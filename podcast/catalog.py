@@ -20,12 +20,13 @@ def build_dir(episode_dir: Path) -> Path:
     return episode_dir / "build"
 
 
-def save(episode_dir: Path, ep: BuiltEpisode) -> None:
+def save(folder: Path, ep: BuiltEpisode) -> None:
+    """Write the record into `folder` (a build folder, or the staging folder that becomes one)."""
     data = asdict(ep)
     data["published"] = ep.published.isoformat()
     for p in data["papers"]:
         p["published"] = p["published"].isoformat() if p["published"] else None
-    write_text(build_dir(episode_dir) / MANIFEST, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    write_text(folder / MANIFEST, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def load(path: Path) -> BuiltEpisode:
@@ -56,4 +57,8 @@ def load(path: Path) -> BuiltEpisode:
 def episodes(root: Path) -> list[tuple[Path, BuiltEpisode]]:
     """Every built episode of the show (its folder and record), oldest first."""
     found = [(p.parent.parent, load(p)) for p in sorted((root / "episodes").glob(f"*/build/{MANIFEST}"))]
+    for folder, ep in found:
+        audio = build_dir(folder) / ep.audio
+        if not audio.is_file() or audio.stat().st_size != ep.audio_bytes:
+            raise ConfigError(f"{audio}: does not match {MANIFEST} (a build was interrupted); build it again")
     return sorted(found, key=lambda pe: (pe[1].published, pe[1].slug))

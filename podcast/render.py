@@ -12,6 +12,7 @@ synthesizing, mastering and encoding a whole section, so MP3 encoding overlaps s
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -53,6 +54,9 @@ class SectionJob:
     lead: float
     tail: float | None
     music: Music | None = None
+    engine_modules: tuple[str, ...] = ()
+    """Modules that register the engines used, imported in the worker (a spawned process starts
+    with only the built-in engines known)."""
 
     def line_sentences(self) -> list[tuple[Line, list[str]]]:
         return [(line, split_sentences(speakable(line.text))) for line in self.section.lines]
@@ -149,6 +153,9 @@ def render(
             lead=INTRO_LEAD if i == 0 else 0.0,
             tail=OUTRO_TAIL if i == n - 1 else None,
             music=_cue_for(script.sections, i, cues),
+            engine_modules=tuple(
+                sorted({get_engine(profiles[ln.speaker].engine).__module__ for ln in sec.lines})
+            ),
         )
         for i, sec in enumerate(script.sections)
     ]
@@ -265,6 +272,8 @@ def _engine(profile: VoiceProfile) -> TTSEngine:
 
 def render_section(job: SectionJob) -> RenderedSection:
     """Synthesize (or load) every line, master and encode the section, store the chunk."""
+    for module in job.engine_modules:
+        importlib.import_module(module)
     cache = cachemod.Cache(job.cache_root)
     spoken, synthesized = [], 0
     for line, sentences in job.line_sentences():
