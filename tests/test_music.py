@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcast.encode import decode, ffmpeg_exe
+from podcast.check import measure_loudness
+from podcast.encode import decode
 from podcast.master import SAMPLE_RATE, loudness
 from podcast.mix import INTRO_MUSIC_LEAD, OUTRO_MUSIC_TAIL, _duck_gain, _loop
 from podcast.musicgen import make_bed, make_stinger
@@ -75,26 +76,8 @@ def test_music_plays_before_the_first_word_ducks_under_speech_and_keeps_loudness
     assert _heard(audio, cues[-1].end + 1.0, cues[-1].end + 2.5) > -30
     chapters = json.loads((build / "chapters.json").read_text("utf-8"))["chapters"]
     assert chapters[0]["startTime"] == 0 and len(chapters) == 3
-    out = subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-nostats",
-            "-i",
-            str(build / "first-week.mp3"),
-            "-af",
-            "ebur128=peak=true:dualmono=true",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-    ).stderr
-    summary = out[out.rindex("Summary:") :]
-    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
-    assert -17.0 <= integrated <= -15.0 and peak <= -1.0, summary
+    measured = measure_loudness(build / "first-week.mp3")
+    assert -17.0 <= measured.integrated <= -15.0 and measured.true_peak <= -1.0, measured
 
 
 @pytest.mark.parametrize(
