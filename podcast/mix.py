@@ -62,10 +62,16 @@ def join_sentences(
 
 
 def master_line(line: SpokenLine, settings: AudioSettings) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Level a line to the loudness target, resample to 44.1 kHz, limit its true peak."""
-    audio = resample(level(line.audio, line.rate, settings.loudness), line.rate)
+    """Level a line to the loudness target and limit its true peak, then resample to 44.1 kHz.
+
+    Mastering runs at the voice's own rate (about half the samples): the true peak of a
+    band-limited signal does not change with the rate it is sampled at, and the limiter keeps a
+    margin below the ceiling.
+    """
+    rate, target, ceiling = line.rate, settings.loudness, settings.true_peak
+    audio = limit(level(line.audio, rate, target), ceiling, rate)
     # Limiting takes a little loudness off peaky speech: level once more and limit again.
-    audio = limit(level(limit(audio, settings.true_peak), SAMPLE_RATE, settings.loudness), settings.true_peak)
+    audio = resample(limit(level(audio, rate, target), ceiling, rate), rate)
     scale = SAMPLE_RATE / line.rate
     spans = [(round(a * scale), min(len(audio), round(b * scale))) for a, b in line.spans]
     return audio, spans
