@@ -6,10 +6,12 @@ feed (whose media are all still there) or the new one (whose media were all writ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from podcast import catalog
+from podcast.check import CheckFailed, Problem, check_site
 from podcast.config import ShowConfig
 from podcast.errors import PublishError
 from podcast.fsutil import copy_file, write_bytes
@@ -23,6 +25,16 @@ class PublishReport:
     episodes: int
     written: int
     unchanged: int
+    files: tuple[str, ...] = ()
+    """Every file of the site, relative to it, in the order it was written (feed.xml last)."""
+
+
+class SiteCheckFailed(CheckFailed):
+    """The site just written fails `podcast check`; `problems` lists every one."""
+
+    def __init__(self, message: str, problems: Sequence[Problem]) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 class _Writer:
@@ -56,7 +68,6 @@ class _Writer:
 def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[str, bytes | Path]]:
     """Every file of the site (relative path -> bytes, or a file to copy), the feed last."""
     from podcast import site, transcript
-    from podcast.build import cover_bytes
     from podcast.feed import cover_name, render_feed
 
     built = catalog.episodes(cfg.root)
@@ -64,9 +75,7 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
         raise PublishError(
             f"{cfg.episodes_dir}: no built episodes; run 'podcast build episodes/<name>' first"
         )
-    slugs = [ep.slug for _, ep in built]
-    if len(set(slugs)) != len(slugs):
-        raise PublishError("two episodes have the same folder name; rename one")
+    _unique_slugs(built)
     templates = [cfg.root / "templates"]
     cover = cover_name(cfg.show)
     files: dict[str, bytes | Path] = {}
@@ -83,7 +92,7 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
         page = site.render_episode_page(cfg.show, ep, html, cues, cover, template_dirs=templates)
         files[base + "index.html"] = page.encode("utf-8")
     episodes = [ep for _, ep in built]
-    files[cover] = cover_bytes(cfg)[0]
+    files[cover] = _cover_bytes(cfg)
     files["index.html"] = site.render_index(cfg.show, episodes, cover, template_dirs=templates).encode(
         "utf-8"
     )
@@ -92,7 +101,33 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
     return built, files
 
 
-def publish_site(cfg: ShowConfig, site: Path) -> PublishReport:
+def _unique_slugs(built: Sequence[tuple[Path, BuiltEpisode]]) -> None:
+    """Two episodes with one slug would overwrite each other's files and share a page."""
+    seen: dict[str, Path] = {}
+    for folder, ep in built:
+        if ep.slug in seen:
+            raise PublishError(
+                f"{seen[ep.slug]} and {folder} are both built as episode {ep.slug!r} "
+                f"(build/{catalog.MANIFEST}); rebuild the copied folder: podcast build {folder}"
+            )
+        seen[ep.slug] = folder
+
+
+def _cover_bytes(cfg: ShowConfig) -> bytes:
+    """The show's cover, checked against the directories' rules, or one drawn from the title.
+
+    Like build.cover_bytes, without importing the build stack (scipy, pydub) into publish.
+    """
+    from podcast.cover import check_cover, make_cover
+
+    return check_cover(cfg.show.cover)[0] if cfg.show.cover is not None else make_cover(cfg.show.title)
+
+
+def publish_site(cfg: ShowConfig, site: Path, *, check: bool = True) -> PublishReport:
+    """Write the site into the folder `site`, media first and feed.xml last, then `podcast check` it.
+
+    Raises SiteCheckFailed (with every problem) when the written site fails the check.
+    """
     built, files = site_files(cfg)
     if site.exists() and not site.is_dir():
         raise PublishError(f"{site}: exists and is not a folder; choose another --site")
@@ -107,4 +142,25 @@ def publish_site(cfg: ShowConfig, site: Path) -> PublishReport:
         raise PublishError(
             f"cannot write the site into {site}: {e.strerror}; check the folder is writable"
         ) from None
-    return PublishReport(len(built), writer.written, writer.unchanged)
+    _sweep_partials(site, files)
+    if check:
+        _check_written(cfg, site)
+    return PublishReport(len(built), writer.written, writer.unchanged, tuple(files))
+
+
+def _sweep_partials(site: Path, files: dict[str, bytes | Path]) -> None:
+    """Remove temp files a killed publish left beside the files it was replacing (atomic_open's)."""
+    for folder in {(site / rel).parent for rel in files}:
+        for part in folder.glob(".*.part"):
+            part.unlink(missing_ok=True)
+
+
+def _check_written(cfg: ShowConfig, site: Path) -> None:
+    problems = check_site(site, target_lufs=cfg.audio.loudness, max_true_peak=cfg.audio.true_peak)
+    if problems:
+        n = len(problems)
+        raise SiteCheckFailed(
+            f"the site written to {site} fails podcast check with {n} problem{'' if n == 1 else 's'}, "
+            f"first: {problems[0]}",
+            problems,
+        )

@@ -34,24 +34,8 @@ from lxml import etree
 
 from podcast.errors import PublishError
 from podcast.feed import FEED_PATH
+from podcast.mediatypes import content_type
 
-CONTENT_TYPES = {
-    ".mp3": "audio/mpeg",
-    ".xml": "application/rss+xml",
-    ".vtt": "text/vtt",
-    ".srt": "application/x-subrip",
-    ".json": "application/json",
-    ".html": "text/html; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-}
-"""By suffix; the site's XML files are its two RSS feeds (feed.xml, newsletter.xml)."""
-DEFAULT_TYPE = "application/octet-stream"
 REWRITTEN = (".xml", ".html")
 """Files whose text carries the base URL, rewritten when serving under another one."""
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -132,7 +116,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         return path if real == self.server.site or real.is_relative_to(self.server.site) else None
 
     def _content(self, path: Path) -> _Content:
-        kind = CONTENT_TYPES.get(path.suffix.lower(), DEFAULT_TYPE)
+        kind = content_type(path.name)
         stat = path.stat()
         rewrite = self.server.rewrite
         if rewrite and path.suffix.lower() in REWRITTEN:
