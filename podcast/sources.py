@@ -52,32 +52,50 @@ def papers_of(episode: EpisodeFile, folder: Path) -> list[Paper]:
 
 
 def _paper(entry: PaperEntry, folder: Path) -> Paper:
-    full_text = read_pdf(folder / entry.pdf) if entry.pdf else ""
     title = entry.title or entry.id
+    full_text = ""
+    if entry.pdf:
+        try:
+            full_text = read_pdf(folder / entry.pdf)
+        except InputError as e:
+            raise InputError(f"paper {entry.id or title!r} in {folder / 'episode.toml'}: {e}") from None
     url = entry.url or (
-        f"https://arxiv.org/abs/{entry.id}" if re.fullmatch(r"\d{4}\.\d{4,5}", entry.id) else ""
+        f"https://arxiv.org/abs/{entry.id}" if re.fullmatch(r"\d{4}\.\d{4,5}(v\d+)?", entry.id) else ""
     )
     pid = entry.id or arxiv_id(url) or slugify(title)
     return Paper(pid, title, tuple(entry.authors), url, entry.abstract.strip(), entry.published, full_text)
 
 
+class PdfError(InputError):
+    """A PDF with no text to read; `reason` says why ("is encrypted", "has no text layer ...")."""
+
+    def __init__(self, path: Path, reason: str, advice: str) -> None:
+        super().__init__(f"{path}: the PDF {reason}; {advice}")
+        self.reason = reason
+
+
 def read_pdf(path: Path) -> str:
-    """The text layer of a PDF; InputError naming the file when there is none to read."""
+    """The text layer of a PDF; PdfError naming the file when there is none to read."""
+    import logging
+
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if not path.is_file():
         raise InputError(f"{path}: PDF not found")
+    # pypdf logs every repair it makes to a damaged file; what matters reaches the user as one error.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(f"{path}: the PDF is encrypted; give a decrypted copy")
+            raise PdfError(path, "is encrypted", "give a decrypted copy")
         text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except PdfReadError as e:
-        raise InputError(f"{path}: not a readable PDF ({e})") from None
+    except PdfError:
+        raise
+    except Exception as e:  # pypdf raises many kinds on a damaged file; all mean the same here
+        raise PdfError(path, f"is not readable ({type(e).__name__}: {e})", "give a valid PDF") from None
     if len(text.split()) < 20:
-        raise InputError(
-            f"{path}: the PDF has no text layer (scanned?); add an abstract in episode.toml instead"
+        raise PdfError(
+            path, "has no text layer (scanned?)", "add an abstract in episode.toml instead"
         )
     return text
 
@@ -174,8 +192,11 @@ def toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def episode_toml(title: str, day: str, intro: str, outro: str, papers: Sequence[Paper]) -> str:
-    """episode.toml text for imported papers (their summaries live in summaries/)."""
+def episode_toml(
+    title: str, day: str, intro: str, outro: str, papers: Sequence[Paper], *, abstracts: bool = False
+) -> str:
+    """episode.toml text for imported papers; with `abstracts`, each paper's abstract too (papers
+    from a newsletter leave it out: their summaries live in summaries/)."""
     out = [f"title = {toml_string(title)}", f"date = {day}"]
     if intro:
         out.append(f"intro = {toml_string(intro)}")
@@ -187,4 +208,8 @@ def episode_toml(title: str, day: str, intro: str, outro: str, papers: Sequence[
             out.append(f"authors = [{', '.join(toml_string(a) for a in p.authors)}]")
         if p.url:
             out.append(f"url = {toml_string(p.url)}")
+        if p.published:
+            out.append(f"published = {p.published.isoformat()}")
+        if abstracts and p.abstract:
+            out.append(f"abstract = {toml_string(' '.join(p.abstract.split()))}")
     return "\n".join(out) + "\n"
