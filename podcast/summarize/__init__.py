@@ -6,15 +6,29 @@ from collections.abc import Iterable
 
 from podcast.errors import EngineError, InputError, PodcastError
 from podcast.models import Paper, Summary
-from podcast.summarize.base import Summarizer, SummarizerSettings, get, load, names, register
+from podcast.summarize.base import (
+    ONE_LINE_WORDS,
+    Summarizer,
+    SummarizerSettings,
+    TokenUse,
+    get,
+    load,
+    names,
+    paper_label,
+    register,
+    resolve_engine,
+)
 
 __all__ = [
+    "ONE_LINE_WORDS",
     "Summarizer",
     "SummarizerSettings",
+    "TokenUse",
     "get",
     "load",
     "names",
     "register",
+    "resolve_engine",
     "summarize_one",
     "summarize_papers",
 ]
@@ -39,29 +53,26 @@ def summarize_papers(papers: Iterable[Paper], settings: SummarizerSettings) -> l
 def check_has_text(paper: Paper) -> None:
     if not (paper.abstract.strip() or paper.full_text.strip()):
         raise InputError(
-            f"paper {_label(paper)} has no abstract and no text to summarize; give it an abstract or a PDF"
+            f"paper {paper_label(paper)} has no abstract and no text to summarize; "
+            "give it an abstract or a PDF"
         )
 
 
-def summarize_one(engine: Summarizer, paper: Paper) -> str:
-    """One paper's summary; a one-line error naming the paper when there is none."""
+def summarize_one(engine: Summarizer, paper: Paper, *, line: bool = False) -> str:
+    """One paper's summary, or its one-sentence summary when `line`; a one-line error naming the
+    paper when there is none."""
     check_has_text(paper)
     try:
-        text = engine.summarize(paper).strip()
+        text = (engine.summarize_line(paper) if line else engine.summarize(paper)).strip()
     except PodcastError:
         raise
     except Exception as e:  # a third-party engine's bug still reaches the user as one line
         raise EngineError(
-            f"summarizer {engine.name!r} failed on paper {_label(paper)}: {type(e).__name__}: {e}"
+            f"summarizer {engine.name!r} failed on paper {paper_label(paper)}: {type(e).__name__}: {e}"
         ) from e
     if not text:
         raise InputError(
-            f"summarizer {engine.name!r} wrote nothing for paper {_label(paper)}; "
+            f"summarizer {engine.name!r} wrote nothing for paper {paper_label(paper)}; "
             "check that its abstract or text is readable prose"
         )
     return text
-
-
-def _label(paper: Paper) -> str:
-    title = " ".join(paper.title.split())
-    return f"{paper.id!r} ({title!r})" if title else repr(paper.id)

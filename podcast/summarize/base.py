@@ -8,11 +8,17 @@ listing the names never imports an engine's packages; a third-party engine regis
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 import inspect
+import os
+import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from podcast.errors import ConfigError, EngineError
@@ -26,13 +32,19 @@ BUILTIN: dict[str, str] = {
 
 _REGISTRY: dict[str, type[Summarizer]] = {}
 
+ONE_LINE_WORDS = 25
+"""Length of the one-sentence summary a paper gets when an episode lists other papers as highlights."""
+LLM_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+"""Either of these set (and no engine named in podcast.toml) means summaries by the "openai" engine."""
+
 
 @dataclass(frozen=True)
 class SummarizerSettings:
     """How summaries are written: the [summarizer] table of podcast.toml."""
 
-    engine: str = "extractive"
-    """Registry name of the engine: "extractive" (offline), "openai", or a third party's."""
+    engine: str = ""
+    """Registry name of the engine: "extractive" (offline), "openai", or a third party's. Empty means
+    chosen at load: "openai" when OPENAI_API_KEY or OPENAI_BASE_URL is set, else "extractive"."""
     words: int = 130
     """Target length of one summary in words; engines aim for about this many."""
     model: str = ""
@@ -40,16 +52,72 @@ class SummarizerSettings:
     temperature: float = 0.3
     """Sampling temperature for LLM engines, 0 to 2; the extractive engine ignores it."""
     prompt: str = ""
-    """Path of a prompt file for LLM engines; empty means the engine's built-in prompt."""
+    """Path of a prompt file for LLM engines (relative to the show folder in podcast.toml; absolute
+    once loaded); empty means the engine's built-in prompt. "{words}" in it becomes `words`."""
+    context_tokens: int = 12000
+    """Most tokens one LLM request may hold (prompt, paper and answer). Longer papers are cut to fit,
+    keeping the abstract, introduction and conclusion first; counted as 4 characters a token unless
+    the tiktoken package is installed."""
+    retries: int = 5
+    """How many times a request that failed for a passing reason (429 rate limit, 5xx server error,
+    timeout, lost connection) is tried again before the build stops."""
+    retry_wait: float = 1.0
+    """Seconds before the first retry; each next wait doubles, with random jitter."""
+    retry_max_wait: float = 60.0
+    """Longest wait between tries, in seconds, also for a server's Retry-After."""
+    timeout: float = 120.0
+    """Seconds to wait for one answer before counting the request as failed (and retrying it)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.engine, str) or not self.engine.strip():
-            raise ConfigError(f"summarizer.engine must name an engine, got {self.engine!r}")
-        if isinstance(self.words, bool) or not isinstance(self.words, int) or self.words < 1:
-            raise ConfigError(f"summarizer.words must be a whole number of at least 1, got {self.words!r}")
+        if not isinstance(self.engine, str) or self.engine != self.engine.strip():
+            raise ConfigError(f"summarizer.engine must name an engine (or be empty), got {self.engine!r}")
+        _check_whole(self.words, "words", 1)
+        _check_whole(self.context_tokens, "context_tokens", 1000)
+        _check_whole(self.retries, "retries", 0)
         t = self.temperature
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 2:
             raise ConfigError(f"summarizer.temperature must be a number from 0 to 2, got {t!r}")
+        for key in ("retry_wait", "retry_max_wait", "timeout"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"summarizer.{key} must be a number of seconds, 0 or more, got {value!r}")
+        if self.timeout == 0:
+            raise ConfigError("summarizer.timeout must be more than 0 seconds")
+
+
+def _check_whole(value: object, key: str, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(f"summarizer.{key} must be a whole number of at least {least}, got {value!r}")
+
+
+def resolve_engine(
+    settings: SummarizerSettings, environ: Mapping[str, str] | None = None
+) -> SummarizerSettings:
+    """`settings` with the engine chosen: the one podcast.toml names, else "openai" when
+    OPENAI_API_KEY or OPENAI_BASE_URL is set in `environ` (the process environment), else "extractive".
+
+    >>> resolve_engine(SummarizerSettings(), {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}).engine
+    'openai'
+    >>> resolve_engine(SummarizerSettings(), {}).engine, resolve_engine(SummarizerSettings("mine"), {}).engine
+    ('extractive', 'mine')
+    """
+    if settings.engine:
+        return settings
+    env = os.environ if environ is None else environ
+    chosen = "openai" if any(env.get(name, "").strip() for name in LLM_ENVIRONMENT) else "extractive"
+    return replace(settings, engine=chosen)
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """What writing one paper's summary cost, as the endpoint's `usage` reported it."""
+
+    paper: str
+    """The paper's id."""
+    prompt_tokens: int
+    completion_tokens: int
+    cached: bool = False
+    """Answered from the show's .cache/llm/: the counts are the original request's, nothing was spent now."""
 
 
 class Summarizer(ABC):
@@ -58,6 +126,10 @@ class Summarizer(ABC):
 
     name: ClassVar[str]
     """The registry key, as written in podcast.toml."""
+
+    cache_dir: Path | None = None
+    """Where the engine may keep answers that cost something to get (the show's .cache/), set by
+    `load`; None means keep nothing."""
 
     def __init__(self, settings: SummarizerSettings) -> None:
         self.settings = settings
@@ -69,6 +141,63 @@ class Summarizer(ABC):
         Raise podcast.errors.EngineError when the engine itself fails (a refused request, a
         missing model); return "" only when the paper gives nothing to summarize.
         """
+
+    def summarize_line(self, paper: Paper) -> str:
+        """The paper in one sentence of about ONE_LINE_WORDS words (for papers that are not the
+        episode's highlights). By default the first sentence of a summary asked for at that length."""
+        short = copy.copy(self)
+        short.settings = replace(self.settings, words=ONE_LINE_WORDS)
+        return first_sentence(short.summarize(paper))
+
+    def token_use(self) -> tuple[TokenUse, ...]:
+        """Tokens spent so far, one entry per answer, in the order asked; () for engines that spend none."""
+        return ()
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_NOT_AN_END = re.compile(r"(?:\b[A-Z]|\b(?:e\.g|i\.e|al|vs|cf|Fig|Eq|Sec|No|Dr|Mr|Ms|Prof|St))\.$")
+
+
+def read_prompt(path: str) -> str:
+    """The prompt file's text: `path`, or the package's default prompt (data/prompts/summary.md)
+    when it is empty."""
+    if not path:
+        return resources.files("podcast").joinpath("data/prompts/summary.md").read_text("utf-8").strip()
+    try:
+        text = Path(path).read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(
+            f"summarizer.prompt: cannot read {path} ({e}); fix the path or leave it empty"
+        ) from None
+    if not text:
+        raise ConfigError(f"summarizer.prompt: {path} is empty; write a prompt or leave the key empty")
+    return text
+
+
+def paper_label(paper: Paper) -> str:
+    """How messages name a paper: its id, and its title when it has one.
+
+    >>> paper_label(Paper("2405.04517", "xLSTM:  Extended\\nLSTM"))
+    "'2405.04517' ('xLSTM: Extended LSTM')"
+    """
+    title = " ".join(paper.title.split())
+    return f"{paper.id!r} ({title!r})" if title else repr(paper.id)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of `text` (all of it when there is no clear sentence end).
+
+    >>> first_sentence("Smith et al. show it works, e.g. on Fig. 2. J. R. Doe adds more.")
+    'Smith et al. show it works, e.g. on Fig. 2.'
+    >>> first_sentence("No end here")
+    'No end here'
+    """
+    flat = " ".join(text.split())
+    for m in _SENTENCE_BREAK.finditer(flat):
+        head = flat[: m.start()].rstrip("\"'”’)")
+        if not _NOT_AN_END.search(head):
+            return flat[: m.start()]
+    return flat
 
 
 _S = TypeVar("_S", bound=Summarizer)
@@ -112,9 +241,13 @@ def get(name: str) -> type[Summarizer]:
     return _REGISTRY[name]
 
 
-def load(settings: SummarizerSettings) -> Summarizer:
-    """The engine that `settings.engine` names, set up once to summarize many papers."""
-    return get(settings.engine)(settings)
+def load(settings: SummarizerSettings, cache_dir: Path | None = None) -> Summarizer:
+    """The engine that `settings.engine` names (chosen by `resolve_engine` when empty), set up once to
+    summarize many papers; `cache_dir` is where it may keep paid-for answers (the show's .cache/)."""
+    settings = resolve_engine(settings)
+    engine = get(settings.engine)(settings)
+    engine.cache_dir = cache_dir
+    return engine
 
 
 def _import_builtin(name: str) -> None:

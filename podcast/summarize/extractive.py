@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from podcast.models import Paper
-from podcast.summarize.base import Summarizer, register
+from podcast.summarize.base import ONE_LINE_WORDS, Summarizer, register
 
 _PRIOR = {"abstract": 1.0, "intro": 0.5, "conclusion": 0.5, "body": 0.12}
 """How much a section's sentences are worth as summary material (and as LexRank jump targets)."""
@@ -197,6 +197,18 @@ class ExtractiveSummarizer(Summarizer):
         chosen = _choose(sentences, budget, english)
         text = _render(chosen, english)
         return _truncate(text, budget) if _count_words(text) > _ceiling(budget) else text
+
+    def summarize_line(self, paper: Paper) -> str:
+        """The paper's top sentence: the one that states its contribution, else the first of the best
+        ones; whole, unless it runs past twice ONE_LINE_WORDS."""
+        sentences = _cap(_gather(paper))
+        if not sentences:
+            return _fallback(paper, ONE_LINE_WORDS)
+        english = _is_english(s.text for s in sentences)
+        top = _contribution(sentences, np.array([_quality(s.text) for s in sentences]))
+        chosen = sentences[top].text if top is not None else _choose(sentences, ONE_LINE_WORDS, english)[0]
+        text = _render([chosen], english)
+        return _truncate(text, 2 * ONE_LINE_WORDS) if _count_words(text) > 2 * ONE_LINE_WORDS else text
 
 
 # --- sentences -------------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""A fake OpenAI-compatible server on 127.0.0.1, for tests that must not touch the network.
+
+    with serve_openai() as server:            # server.url == "http://127.0.0.1:PORT/v1"
+        server.script(rate_limited("1"), completion("A summary."))
+        ...                                   # point OPENAI_BASE_URL at server.url
+        server.requests                       # every request: path, headers, JSON body
+
+POST /v1/chat/completions answers with the next scripted Reply (in order; a request with none left
+gets a 400 that says so), GET /v1/models lists `models`. Replies may be delayed to provoke client
+timeouts. The bodies follow OpenAI's: chat.completion objects with `usage`, and errors as
+{"error": {"message", "type", "code"}}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer."""
+
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before answering (longer than the client's timeout: a timeout)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    """Header names lower-cased."""
+    body: dict[str, Any]
+
+    @property
+    def system(self) -> str:
+        return str(self.body["messages"][0]["content"])
+
+    @property
+    def user(self) -> str:
+        return str(self.body["messages"][-1]["content"])
+
+
+def completion(
+    text: str | None,
+    *,
+    prompt_tokens: int = 1200,
+    completion_tokens: int = 150,
+    finish_reason: str = "stop",
+    refusal: str | None = None,
+) -> Reply:
+    """A 200 chat.completion whose one choice says `text`."""
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if refusal is not None:
+        message["refusal"] = refusal
+    return Reply(
+        body={
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 1715000000,
+            "model": "test-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+    )
+
+
+def error(status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    kind = {401: "invalid_request_error", 404: "invalid_request_error", 429: "requests"}.get(
+        status, "server_error"
+    )
+    return Reply(
+        status, {"error": {"message": message, "type": kind, "param": None, "code": code}}, headers or {}
+    )
+
+
+def rate_limited(retry_after: str | None = None, retry_after_ms: str | None = None) -> Reply:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = retry_after_ms
+    return error(429, "Rate limit reached for requests", "rate_limit_exceeded", headers)
+
+
+def server_error(status: int = 500) -> Reply:
+    return error(status, "The server had an error while processing your request.")
+
+
+def unauthorized() -> Reply:
+    return error(401, "Incorrect API key provided: sk-te***123.", "invalid_api_key")
+
+
+def model_not_found(model: str) -> Reply:
+    return error(
+        404, f"The model `{model}` does not exist or you do not have access to it.", "model_not_found"
+    )
+
+
+def slow(seconds: float, reply: Reply) -> Reply:
+    return Reply(reply.status, reply.body, reply.headers, seconds)
+
+
+class FakeOpenAI:
+    """The server's state: the script of replies and the record of requests."""
+
+    def __init__(self, url: str, models: tuple[str, ...]) -> None:
+        self.url = url
+        self.models = models
+        self.requests: list[Request] = []
+        self._replies: deque[Reply] = deque()
+        self._lock = threading.Lock()
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies for the next chat requests, in order."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    @property
+    def chats(self) -> list[Request]:
+        """The chat.completions requests received so far."""
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def unused(self) -> int:
+        """Scripted replies nobody asked for."""
+        return len(self._replies)
+
+    def _next(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            if request.method == "GET" and request.path == "/v1/models":
+                data = [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in self.models]
+                return Reply(body={"object": "list", "data": data})
+            if request.method != "POST" or request.path != "/v1/chat/completions":
+                return error(404, f"no route {request.method} {request.path}")
+            if not self._replies:
+                return error(400, "fake server: no scripted reply left for this request")
+            return self._replies.popleft()
+
+
+def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._serve({})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length) if length else b""
+            self._serve(json.loads(raw) if raw else {})
+
+        def _serve(self, body: dict[str, Any]) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            reply = state._next(Request(self.command, self.path, headers, body))
+            if reply.delay:
+                time.sleep(reply.delay)
+            data = json.dumps(reply.body).encode()
+            with contextlib.suppress(OSError):  # the client may have given up waiting
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+            pass
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # a client that hung up
+        pass
+
+
+@contextlib.contextmanager
+def serve_openai(models: tuple[str, ...] = ("test-model",)) -> Iterator[FakeOpenAI]:
+    """A running fake server; stopped on exit."""
+    state = FakeOpenAI("", models)
+    server = _Server(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
