@@ -72,6 +72,9 @@ class VoiceProfile:
     engine: str
     voice: str
     speed: float = 1.0
+    settings: tuple[tuple[str, str], ...] = ()
+    """The engine's own profile keys that were set, as sorted (key, value) pairs (openai: model,
+    instructions). They change the audio, so they are part of the cache key."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from podcast.errors import EngineError
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 BUILTIN: dict[str, str] = {
     "hibari": "podcast.tts.hibari",
+    "openai": "podcast.tts.openai",
     "piper": "podcast.tts.piper",
 }
 _REGISTRY: dict[str, type[TTSEngine]] = {}
@@ -27,6 +29,9 @@ class TTSEngine(ABC):
     name: ClassVar[str]
     sample_rate: int
     """Native rate of the audio `speak` returns."""
+    profile_keys: ClassVar[tuple[str, ...]] = ()
+    """Voice-profile keys besides engine, voice and speed that this engine reads (openai: model,
+    instructions); a profile's values for them reach __init__ as keyword arguments."""
 
     def __init__(self, voice: str, speed: float = 1.0) -> None:
         """Load the voice; raise EngineError naming the voice when it is not available here."""
@@ -37,6 +42,22 @@ class TTSEngine(ABC):
     def voices(cls) -> list[str]:
         """Voices usable on this machine without a download."""
         return []
+
+    @classmethod
+    def check(cls, voice: str | None = None) -> str | None:
+        """What keeps this engine (or this voice of it) from working here; None when nothing should.
+
+        Cheap: it loads no model and calls no server. By default the engine's packages must import,
+        and the voice must be one of `voices()` or the path of an existing file (engines that run a
+        local model take its path). Engines override it to check what else they need.
+        """
+        try:
+            names = cls.voices()
+        except ImportError as e:
+            return f"not installed here ({e.name or e} is missing)"
+        if voice is None or voice in names or Path(voice).is_file():
+            return None
+        return f"no voice {voice!r} here; voices: {', '.join(names) or 'none'}"
 
     @abstractmethod
     def speak(self, text: str) -> np.ndarray:
