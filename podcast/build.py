@@ -19,11 +19,12 @@ from pathlib import Path
 from podcast import cache, catalog, sources
 from podcast.config import EpisodeFile, ShowConfig, load_episode
 from podcast.edits import Generated
-from podcast.errors import InputError
+from podcast.errors import ConfigError, InputError
 from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
 from podcast.render import Progress, Rendering
 from podcast.speech import speakable
+from podcast.summarize.base import TokenUse, read_prompt
 
 SUMMARIES = "summaries"
 SCRIPT = "script.md"
@@ -36,6 +37,9 @@ class BuildReport:
     rendering: Rendering
     seconds: float
     warnings: tuple[str, ...]
+    tokens: tuple[TokenUse, ...] = ()
+    """What the summarizer spent, one entry per summary it wrote; () when it spends no tokens or
+    every summary was already in summaries/."""
 
 
 def build_episode(
@@ -46,14 +50,25 @@ def build_episode(
     ep = load_episode(folder)
     gen = Generated(folder)
     papers = sources.papers_of(ep, folder)
-    summaries, engine = summarize_stage(folder, papers, cfg, gen, log)
+    from podcast.arxiv import add_full_text
+
+    papers = add_full_text(papers, cfg, gen.warnings.append)
+    summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights)
     script = script_stage(folder, ep, summaries, cfg, gen)
     gen.save()
     from podcast.render import render
 
-    rendering = render(script, cfg.profiles, cfg.audio, cfg.cache_dir, progress=progress, music_root=cfg.root)
+    rendering = render(
+        script,
+        cfg.profiles,
+        cfg.audio,
+        cfg.cache_dir,
+        progress=progress,
+        music_root=cfg.root,
+        lexicon=cfg.lexicon,
+    )
     built = package_stage(folder, ep, summaries, script, rendering, cfg)
-    return BuildReport(built, engine, rendering, time.perf_counter() - t0, tuple(gen.warnings))
+    return BuildReport(built, engine, rendering, time.perf_counter() - t0, tuple(gen.warnings), tokens)
 
 
 # -- summaries ---------------------------------------------------------------------------------------
@@ -84,36 +99,97 @@ def read_summary(path: Path, text: str) -> str:
 
 
 def summarize_stage(
-    folder: Path, papers: Sequence[Paper], cfg: ShowConfig, gen: Generated, log: Callable[[str], None]
-) -> tuple[list[Summary], str]:
+    folder: Path,
+    papers: Sequence[Paper],
+    cfg: ShowConfig,
+    gen: Generated,
+    log: Callable[[str], None],
+    highlights: Sequence[str] = (),
+) -> tuple[list[Summary], str, tuple[TokenUse, ...]]:
+    """Each paper's summary from summaries/, written by the engine when missing or out of date.
+
+    Papers named in `highlights` get a full summary and the others one sentence (all are full when
+    it is empty). Returns the summaries, the engine's name and the tokens it spent, which are also
+    logged. When an engine fails midway, what it wrote so far is recorded so a rerun keeps it.
+    """
     from podcast.summarize import check_has_text, load, summarize_one
 
     settings = cfg.summarizer
+    full = _highlighted(folder, papers, highlights)
+    prompt = read_prompt(settings.prompt) if settings.prompt else ""  # editing it rewrites the summaries
     engine = None
     out = []
-    for paper in papers:
-        path = summary_path(folder, paper)
+    try:
+        for paper in papers:
+            path = summary_path(folder, paper)
+            line = paper.id not in full
 
-        def generate(paper: Paper = paper) -> str:
-            nonlocal engine
-            check_has_text(paper)  # before loading an engine that may cost money to call
-            engine = engine or load(settings)
-            return summary_markdown(Summary(paper, summarize_one(engine, paper)))
+            def generate(paper: Paper = paper, line: bool = line) -> str:
+                nonlocal engine
+                check_has_text(paper)  # before loading an engine that may cost money to call
+                engine = engine or load(settings, cfg.cache_dir)
+                return summary_markdown(Summary(paper, summarize_one(engine, paper, line=line)))
 
-        inputs = cache.key(
-            settings.engine,
-            settings.words,
-            settings.model,
-            settings.temperature,
-            settings.prompt,
-            paper.title,
-            paper.url,
-            paper.abstract,
-            paper.full_text,
-        )
-        text = gen.produce(path, inputs, generate)
-        out.append(Summary(paper, read_summary(path, text)))
-    return out, settings.engine
+            inputs = cache.key(
+                settings.engine,
+                settings.words,
+                settings.model,
+                settings.temperature,
+                prompt,
+                settings.context_tokens,
+                "one sentence" if line else "full",
+                paper.title,
+                paper.url,
+                paper.abstract,
+                paper.full_text,
+            )
+            text = gen.produce(path, inputs, generate)
+            out.append(Summary(paper, read_summary(path, text)))
+    except BaseException:
+        gen.save()  # the summaries written before the failure are ours: a rerun must know it
+        raise
+    finally:
+        tokens = engine.token_use() if engine is not None else ()
+        for message in token_report(tokens):
+            log(message)
+    return out, settings.engine, tokens
+
+
+def _highlighted(folder: Path, papers: Sequence[Paper], highlights: Sequence[str]) -> set[str]:
+    """Ids of the papers that get a full summary: the highlights, or every paper when there are none."""
+    ids = [p.id for p in papers]
+    for wanted in highlights:
+        if wanted not in ids:
+            raise ConfigError(
+                f"{folder / 'episode.toml'}: highlights names {wanted!r}, which is not the id of any of "
+                f"its papers ({', '.join(ids)})"
+            )
+    return set(highlights) if highlights else set(ids)
+
+
+def token_report(uses: Sequence[TokenUse]) -> list[str]:
+    """Lines saying what the summaries cost: the tokens spent now, then each paper's.
+
+    >>> for line in token_report([TokenUse("2405.04517", 3412, 171), TokenUse("2405.04434", 800, 90, True)]):
+    ...     print(line)
+    summary tokens: 3,412 in, 171 out (1 request; 1 answer from the cache, not paid again)
+      2405.04517: 3,412 in, 171 out
+      2405.04434: 800 in, 90 out (cached)
+    """
+    if not uses:
+        return []
+    spent = [u for u in uses if not u.cached]
+    reused = len(uses) - len(spent)
+    tokens_in = sum(u.prompt_tokens for u in spent)
+    tokens_out = sum(u.completion_tokens for u in spent)
+    requests = f"{len(spent)} request" + ("" if len(spent) == 1 else "s")
+    if reused:
+        requests += f"; {reused} answer{'' if reused == 1 else 's'} from the cache, not paid again"
+    lines = [f"summary tokens: {tokens_in:,} in, {tokens_out:,} out ({requests})"]
+    for u in uses:
+        cached = " (cached)" if u.cached else ""
+        lines.append(f"  {u.paper}: {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cached}")
+    return lines
 
 
 # -- script ------------------------------------------------------------------------------------------

@@ -26,13 +26,27 @@ EXAMPLES = {
         "  cd my-show && podcast build episodes/first-week && podcast publish"
     ),
     "new": (
-        "example:\n  podcast new episodes/2024-05-17 --from-newsletter issue-12.md "
-        "--title 'Week of May 13' --date 2024-05-17"
+        "examples:\n  podcast new episodes/2024-05-17 --from-newsletter issue-12.md "
+        "--title 'Week of May 13' --date 2024-05-17\n"
+        "  podcast new episodes/2024-05-17 --arxiv 2405.04517 https://arxiv.org/abs/2405.04434v2\n"
+        "  podcast find && podcast new episodes/2024-05-17 --pick   # choose e.g. 1-3,5 from the list"
+    ),
+    "find": (
+        "Lists each paper once: papers listed by an earlier find, or already in an episode, are left\n"
+        "out (--all shows again those not in an episode). Defaults come from podcast.toml [find].\n\n"
+        "example:\n  podcast find --since 2024-05-06 --until 2024-05-12 --category cs.LG,cs.CL \\\n"
+        "      --include 'kv cache' --include attention --exclude diffusion --max 20\n"
+        "  podcast new episodes/2024-05-17 --pick"
     ),
     "build": "example:\n  podcast build episodes/2024-05-10-xlstm-deepseek-v2",
     "publish": (
+        "Every publish ends with `podcast check`; a site that fails it is never uploaded.\n"
+        "--to uploads only what changed (by sha256), media first and feed.xml last. Endpoint:\n"
+        "[publish] s3_endpoint in podcast.toml, else AWS_ENDPOINT_URL; credentials: AWS_ACCESS_KEY_ID,\n"
+        "AWS_SECRET_ACCESS_KEY (environment only); region: AWS_REGION, else us-east-1.\n\n"
         "example:\n  podcast publish                 # into public/\n"
-        "  podcast publish --site /var/www/podcast"
+        "  podcast publish --site /var/www/podcast\n"
+        "  podcast publish --to s3://my-bucket/podcast --dry-run   # list what would upload"
     ),
     "check": (
         "example:\n  podcast publish && podcast check            # the show's site folder\n"
@@ -45,6 +59,17 @@ EXAMPLES = {
         "  podcast serve --host 0.0.0.0 --base-url http://192.168.1.20:8000/\n"
         "        # a phone on the same network subscribes to http://192.168.1.20:8000/feed.xml,\n"
         "        # where 192.168.1.20 is this machine's LAN address (see `ip addr` or network settings)"
+    ),
+    "voices": "example:\n  podcast voices            # in a show folder: its profiles too",
+    "say": (
+        "Inside a show folder: its voice profiles, [audio] settings and .cache; elsewhere the voices\n"
+        "`podcast init` writes (host, cohost) and a per-user cache. The openai engine reads\n"
+        "OPENAI_API_KEY and OPENAI_BASE_URL from the environment.\n\n"
+        "example:\n  podcast say 'Hello, and welcome.' -o hello.mp3                  # the show's host\n"
+        "  podcast say - --voice cohost -o notes.mp3 < notes.md\n"
+        "  podcast say 'Hello.' --engine openai --voice alloy -o hello.mp3\n"
+        "  podcast say 'Hello.' --engine openai --voice coral --model gpt-4o-mini-tts "
+        "--instructions 'Warm and calm.' -o hello.mp3"
     ),
 }
 
@@ -71,23 +96,46 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("init", "Create a new show folder that builds and publishes as it is.")
     c.add_argument("dir", type=Path, help="folder to create (must not exist or be empty)")
 
-    c = cmd("new", "Create an episode folder from an existing written newsletter.")
+    c = cmd("new", "Create an episode folder from a written newsletter or from arXiv papers.")
     c.add_argument("episode_dir", type=Path)
-    c.add_argument(
+    source = c.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--from-newsletter",
         type=Path,
-        required=True,
         metavar="FILE.md",
         help="Markdown: intro, '# Paper title' sections (URL line optional), closing text after ---",
     )
+    source.add_argument("--arxiv", nargs="+", metavar="ID_OR_URL",
+                        help="arXiv ids (2405.04517, 2405.04517v2, hep-th/9711200) or abs/pdf links")
+    source.add_argument("--pick", action="store_true",
+                        help="choose among the papers of the last 'podcast find' (reads the choice on stdin)")
+    source.add_argument("--from-find", action="store_true",
+                        help="take every paper of the last 'podcast find' not in an episode yet")
     c.add_argument("--title", help="episode title (default: the newsletter's, else the folder name)")
     c.add_argument("--date", help="publication date YYYY-MM-DD (default: the newsletter's, else today)")
+
+    c = cmd("find", "List new arXiv papers of a period, newest first, for the next episode.")
+    c.add_argument("--since", metavar="DATE",
+                   help="first submission day, YYYY-MM-DD (default: [find] days before --until)")
+    c.add_argument("--until", metavar="DATE", help="last submission day, YYYY-MM-DD (default: today)")
+    c.add_argument("--category", action="append", default=[], metavar="CAT",
+                   help="arXiv category, repeatable or comma-separated (default: [find] categories)")
+    c.add_argument("--include", action="append", default=[], metavar="TERM",
+                   help="list only papers mentioning one of these terms (repeatable)")
+    c.add_argument("--exclude", action="append", default=[], metavar="TERM",
+                   help="leave out papers mentioning this term (repeatable)")
+    c.add_argument("--max", type=int, metavar="N", help="list at most N papers (default: [find] max)")
+    c.add_argument("--all", action="store_true",
+                   help="list papers of earlier finds again (not those in episodes)")
 
     c = cmd("build", "Build an episode: summaries, script, speech, mix, tags, transcripts, newsletter.")
     c.add_argument("episode_dir", type=Path)
 
     c = cmd("publish", "Write the site (feed.xml, episodes, pages) from every built episode.")
-    c.add_argument("--site", type=Path, help="output folder (default: [publish] site, 'public')")
+    where = c.add_mutually_exclusive_group()
+    where.add_argument("--site", type=Path, help="output folder (default: [publish] site, 'public')")
+    where.add_argument("--to", metavar="s3://BUCKET/PREFIX", help="upload to S3-compatible storage instead")
+    c.add_argument("--dry-run", action="store_true", help="with --to: list what would upload, upload nothing")
 
     c = cmd("check", "Check a published site against the podcast standards: feed, audio, tags, transcripts.")
     c.add_argument("site", type=Path, nargs="?", help="site folder (default: [publish] site, 'public')")
@@ -101,6 +149,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     c.add_argument("--base-url", metavar="URL",
                    help="serve the feeds and pages with base_url replaced by URL, e.g. http://192.168.1.20:8000/")
+
+    cmd("voices", "List the TTS engines and voice profiles, and whether each can speak on this machine.")
+
+    c = cmd("say", "Speak any text into an MP3, normalized, cached and mastered exactly like an episode.")
+    c.add_argument("text", help="the text to speak, or - to read it from stdin")
+    c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.mp3", help="the MP3 to write")
+    c.add_argument("--voice", help="a voice profile (default: the host); with --engine, one of its voices")
+    c.add_argument("--engine", help="speak with this engine directly (piper, hibari, openai...), no profile")
+    c.add_argument("--model", default="", help="openai: tts-1, tts-1-hd or gpt-4o-mini-tts")
+    c.add_argument("--instructions", default="", help="openai gpt-4o-mini-tts: how to speak")
+    c.add_argument("--title", default="", help="the MP3's title tag (default: the first words)")
     return p
 
 
@@ -110,10 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], None]] = {
         "init": _init,
         "new": _new,
+        "find": _find,
         "build": _build,
         "publish": _publish,
         "check": _check,
         "serve": _serve,
+        "voices": _voices,
+        "say": _say,
     }
     try:
         commands[args.command](args)
@@ -152,10 +214,53 @@ def _init(args: argparse.Namespace) -> None:
 
 
 def _new(args: argparse.Namespace) -> None:
-    from podcast.scaffold import new_from_newsletter
+    if args.from_newsletter:
+        from podcast.scaffold import new_from_newsletter
 
-    folder = new_from_newsletter(args.episode_dir, args.from_newsletter, title=args.title, day=args.date)
-    print(f"created {folder}: review its summaries/, then: podcast build {folder}")
+        folder = new_from_newsletter(args.episode_dir, args.from_newsletter, title=args.title, day=args.date)
+        print(f"created {folder}: review its summaries/, then: podcast build {folder}")
+        return
+    from podcast import discover
+
+    start = args.episode_dir.parent
+    cfg = _show(start if start.is_dir() else None)
+    if args.arxiv:
+        folder, listings = discover.new_from_arxiv(
+            cfg, args.episode_dir, args.arxiv, title=args.title, day=args.date
+        )
+    else:
+        folder, listings = discover.new_from_find(
+            cfg, args.episode_dir, ask=_ask if args.pick else None, say=print, title=args.title, day=args.date
+        )
+    n = len(listings)
+    print(f"created {folder} with {n} paper{'' if n == 1 else 's'}: edit its episode.toml "
+          f"(title, intro, outro) if you like, then: podcast build {folder}")
+
+
+def _ask(prompt: str) -> str | None:
+    """One line from stdin (a terminal, or a pipe in scripts and tests); None at the end of input."""
+    print(prompt, end="", flush=True)
+    line = sys.stdin.readline()
+    if not sys.stdin.isatty():  # echo a piped answer, so the transcript reads like a session
+        print(line.strip())
+    return line.strip() if line else None
+
+
+def _find(args: argparse.Namespace) -> None:
+    from podcast import discover
+
+    cfg = _show()
+    query = discover.find_query(cfg.find, since=args.since, until=args.until, categories=args.category,
+                                include=args.include, exclude=args.exclude, max=args.max)
+    t0 = time.perf_counter()
+    found = discover.find(cfg, query, again=args.all)
+    for i, listing in enumerate(found.listings, 1):
+        print(discover.format_listing(i, listing))
+    n = len(found.listings)
+    before = f"; {found.skipped} listed before or in an episode left out" if found.skipped else ""
+    then = "; choose with: podcast new episodes/NAME --pick" if n else ""
+    print(f"{n} new paper{'' if n == 1 else 's'} ({query.describe()}){before}, "
+          f"in {time.perf_counter() - t0:.1f} s{then}")
 
 
 def _build(args: argparse.Namespace) -> None:
@@ -194,15 +299,44 @@ def _build(args: argparse.Namespace) -> None:
 
 
 def _publish(args: argparse.Namespace) -> None:
-    from podcast.publish import publish_site
+    from podcast.publish import SiteCheckFailed, publish_site
 
+    if args.dry_run and not args.to:
+        raise PodcastError("--dry-run goes with --to s3://BUCKET/PREFIX; a local publish has no dry run")
     cfg = _show()
     site = args.site or (cfg.root / cfg.publish.site)
     t0 = time.perf_counter()
-    report = publish_site(cfg, site)
+    try:
+        if args.to:
+            _upload(cfg, args.to, args.dry_run, t0)
+            return
+        report = publish_site(cfg, site)
+    except SiteCheckFailed as e:
+        for problem in e.problems:
+            print(problem)
+        raise
     print(
         f"published {report.episodes} episode(s) to {site} ({report.written} files written, "
         f"{report.unchanged} unchanged) in {time.perf_counter() - t0:.1f} s; feed: {site / 'feed.xml'}"
+    )
+
+
+def _upload(cfg: ShowConfig, url: str, dry_run: bool, t0: float) -> None:
+    from podcast.upload import describe_bytes, publish_to_s3
+
+    report, up = publish_to_s3(cfg, url, dry_run=dry_run)
+    took = time.perf_counter() - t0
+    if dry_run:
+        for c in up.changes:
+            print(f"would upload {up.target.url(c.rel)} ({describe_bytes(c.size)}, {c.reason})")
+        size = describe_bytes(sum(c.size for c in up.changes))
+        print(f"dry run: would upload {len(up.changes)} ({size}), unchanged {len(up.unchanged)}; "
+              f"nothing was uploaded ({took:.1f} s)")
+        return
+    print(
+        f"published {report.episodes} episode(s) to {up.target.url()}: uploaded {len(up.uploaded)} "
+        f"({describe_bytes(up.bytes)}), unchanged {len(up.unchanged)}, in {took:.1f} s; "
+        f"feed: {up.target.url('feed.xml')}"
     )
 
 
@@ -262,6 +396,38 @@ def _serve(args: argparse.Namespace) -> None:
     serve(site, args.host, args.port, base_url=args.base_url, ready=ready,
           log=lambda line: print(line, file=sys.stderr))
     print("stopped")
+
+
+def _voices(args: argparse.Namespace) -> None:
+    from podcast.voices_cmd import show_here, voices_report
+
+    cfg = show_here(Path.cwd())
+    for w in cfg.warnings if cfg else ():
+        _console().print(f"[yellow]warning:[/] {w}")
+    print(voices_report(cfg))
+
+
+def _say(args: argparse.Namespace) -> None:
+    from podcast.voices_cmd import pick_voice, say, show_here, user_cache_dir
+
+    cfg = show_here(Path.cwd())
+    for w in cfg.warnings if cfg else ():
+        _console().print(f"[yellow]warning:[/] {w}")
+    text = sys.stdin.read() if args.text == "-" else args.text
+    profile = pick_voice(cfg, args.voice, args.engine, model=args.model, instructions=args.instructions)
+    if cfg is None:
+        from podcast.config import AudioSettings
+
+        audio, cache = AudioSettings(), user_cache_dir()
+    else:
+        audio, cache = cfg.audio, cfg.cache_dir
+    said = say(text, args.output, profile, audio, cache, title=args.title)
+    minutes, seconds = divmod(round(said.duration), 60)
+    print(
+        f"said {said.words} words as {profile.name} ({profile.engine} {profile.voice}): "
+        f"{minutes}:{seconds:02d} of audio, {said.spoken} of {said.sections} parts spoken anew, "
+        f"in {said.seconds:.1f} s -> {said.path}"
+    )
 
 
 if __name__ == "__main__":

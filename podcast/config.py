@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 from podcast.errors import ConfigError
+from podcast.lexicon import Lexicon, load_lexicon
 from podcast.models import Category, Show, VoiceProfile
-from podcast.summarize.base import SummarizerSettings
+from podcast.summarize.base import SummarizerSettings, resolve_engine
 
 T = TypeVar("T")
 PLACEHOLDER_HOSTS = ("example.com", "example.org", "example.net", "localhost")
@@ -64,6 +65,46 @@ class PublishSettings:
     """Endpoint URL of S3-compatible storage; empty means AWS_ENDPOINT_URL or AWS itself."""
 
 
+ARXIV_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?")
+"""cs.LG, hep-th, cond-mat.str-el, physics.comp-ph."""
+
+
+@dataclass(frozen=True)
+class FindSettings:
+    """The [find] table: which arXiv papers `podcast find` lists, and how politely it asks."""
+
+    categories: tuple[str, ...] = ("cs.LG", "cs.CL", "cs.AI")
+    """arXiv categories; a paper in (or cross-listed to) any of them is listed."""
+    include: tuple[str, ...] = ()
+    """Terms of which a paper must mention at least one (title, abstract, authors); empty: any."""
+    exclude: tuple[str, ...] = ()
+    """Terms a listed paper must not mention."""
+    max: int = 30
+    """How many papers `podcast find` lists at most, newest first."""
+    days: int = 7
+    """Without --since, `podcast find` looks at this many days up to --until (default: today)."""
+    arxiv_api: str = ""
+    """The arXiv API URL; empty: https://export.arxiv.org/api/query. PODCAST_ARXIV_API_URL overrides."""
+    delay: float = 3.0
+    """Seconds between two requests to arXiv, which asks for at least 3."""
+    full_text: bool = True
+    """Build summaries from each arXiv paper's PDF (downloaded once), not only its abstract."""
+
+    def __post_init__(self) -> None:
+        for cat in self.categories:
+            if not ARXIV_CATEGORY.fullmatch(cat):
+                raise ConfigError(f"categories: {cat!r} is not an arXiv category like cs.LG or hep-th")
+        for name in ("include", "exclude"):
+            if any(not term.strip() for term in getattr(self, name)):
+                raise ConfigError(f"{name}: a term is empty; remove it")
+        if not 1 <= self.max <= 1000:
+            raise ConfigError(f"max must be from 1 to 1000, not {self.max}")
+        if self.days < 1:
+            raise ConfigError(f"days must be at least 1, not {self.days}")
+        if self.delay < 0:
+            raise ConfigError(f"delay must be 0 or more seconds, not {self.delay}")
+
+
 @dataclass(frozen=True)
 class ShowFile:
     """podcast.toml, key for key."""
@@ -86,6 +127,7 @@ class ShowFile:
     summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    find: FindSettings = field(default_factory=FindSettings)
 
 
 @dataclass(frozen=True)
@@ -96,6 +138,10 @@ class VoiceFile:
     voice: str
     name: str = ""
     speed: float = 1.0
+    model: str = ""
+    """openai: "tts-1", "tts-1-hd" or "gpt-4o-mini-tts"; empty means the engine's default."""
+    instructions: str = ""
+    """openai with gpt-4o-mini-tts: how to speak ("Calm, warm, unhurried")."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +171,8 @@ class EpisodeFile:
     intro: str = ""
     outro: str = ""
     papers: tuple[PaperEntry, ...] = ()
+    highlights: tuple[str, ...] = ()
+    """Ids of the papers that get a full summary; the others get one sentence. Empty: all are full."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +188,9 @@ class ShowConfig:
     audio: AudioSettings
     publish: PublishSettings
     warnings: tuple[str, ...] = ()
+    find: FindSettings = field(default_factory=FindSettings)
+    lexicon: Lexicon = field(default_factory=Lexicon)
+    """voices/lexicon.toml: how the voices should say the words they get wrong."""
 
     @property
     def cache_dir(self) -> Path:
@@ -174,10 +225,10 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
 
     >>> from_table(VoiceFile, {"engine": "piper", "voice": "joe"}, "host.toml").speed
     1.0
-    >>> from_table(VoiceFile, {"engine": "piper", "voyce": "joe"}, "host.toml")
+    >>> from_table(VoiceFile, {"engine": "piper", "voyce": "joe"}, "host.toml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    podcast.errors.ConfigError: host.toml: unknown key 'voyce'; allowed: engine, voice, name, speed
+    podcast.errors.ConfigError: host.toml: unknown key 'voyce'; allowed: engine, voice, name, speed, ...
     """
     assert dataclasses.is_dataclass(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -295,11 +346,26 @@ def load_show(root: Path) -> ShowConfig:
         format=raw.format,
         roles=raw.voices,
         profiles=profiles,
-        summarizer=raw.summarizer,
+        summarizer=_summarizer(raw.summarizer, root, path),
         audio=raw.audio,
         publish=raw.publish,
         warnings=tuple(warnings),
+        find=raw.find,
+        lexicon=load_lexicon(root / "voices" / "lexicon.toml"),
     )
+
+
+def _summarizer(settings: SummarizerSettings, root: Path, path: Path) -> SummarizerSettings:
+    """[summarizer] with the engine chosen (see resolve_engine) and the prompt file found in the show."""
+    if settings.prompt:
+        prompt = root / settings.prompt
+        if not prompt.is_file():
+            raise ConfigError(
+                f"{path} [summarizer]: prompt {settings.prompt!r} not found; give a text file "
+                "(relative to the show folder) or leave it empty for the built-in prompt"
+            )
+        settings = dataclasses.replace(settings, prompt=str(prompt))
+    return resolve_engine(settings)
 
 
 def _check_base_url(url: str, path: Path, warnings: list[str]) -> str:
@@ -326,20 +392,39 @@ def _check_category(name: str, sub: str, path: Path) -> None:
 
 def load_voices(folder: Path) -> dict[str, VoiceProfile]:
     """Every voices/*.toml except lexicon.toml, keyed by file stem; engines checked by name."""
-    from podcast.tts import engine_names
-
     profiles = {}
     for path in sorted(folder.glob("*.toml")):
         if path.stem == "lexicon":
             continue
         raw = from_table(VoiceFile, read_toml(path), str(path))
-        if raw.engine not in engine_names():
-            raise ConfigError(f"{path}: unknown engine {raw.engine!r}; engines: {', '.join(engine_names())}")
-        if not 0.5 <= raw.speed <= 2.0:
-            raise ConfigError(f"{path}: speed must be between 0.5 and 2.0, not {raw.speed}")
         name = raw.name or path.stem.replace("-", " ").title()
-        profiles[path.stem] = VoiceProfile(path.stem, name, raw.engine, raw.voice, raw.speed)
+        settings = {"model": raw.model, "instructions": raw.instructions}
+        profiles[path.stem] = voice_profile(
+            path.stem, name, raw.engine, raw.voice, raw.speed, settings, str(path)
+        )
     return profiles
+
+
+def voice_profile(
+    pid: str, name: str, engine: str, voice: str, speed: float, settings: dict[str, str], where: str
+) -> VoiceProfile:
+    """A checked profile: a known engine, a speed in range, and only settings the engine reads.
+
+    Empty settings are dropped, so a profile that sets none needs no engine module imported.
+    """
+    from podcast.tts import engine_names, get_engine
+
+    if engine not in engine_names():
+        raise ConfigError(f"{where}: unknown engine {engine!r}; engines: {', '.join(engine_names())}")
+    if not 0.5 <= speed <= 2.0:
+        raise ConfigError(f"{where}: speed must be between 0.5 and 2.0, not {speed}")
+    given = tuple(sorted((k, v) for k, v in settings.items() if v))
+    if given:
+        reads = get_engine(engine).profile_keys
+        for key, _ in given:
+            if key not in reads:
+                raise ConfigError(f"{where}: the {engine} engine does not use '{key}'; remove it")
+    return VoiceProfile(pid, name, engine, voice, speed, given)
 
 
 def load_episode(folder: Path) -> EpisodeFile:

@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from podcast.config import AudioSettings
 from podcast.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
 from podcast.errors import AudioError, EngineError, PodcastError
 from podcast.fsutil import atomic_open
+from podcast.lexicon import Lexicon
 from podcast.master import SAMPLE_RATE
 from podcast.mix import Music, SpokenLine, TimedSentence, join_sentences, mix_section
 from podcast.models import Line, Script, Section, VoiceProfile
@@ -37,7 +38,7 @@ from podcast.tts import TTSEngine, get_engine
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 5
+CHUNK_FORMAT = 6
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
@@ -57,18 +58,37 @@ class SectionJob:
     engine_modules: tuple[str, ...] = ()
     """Modules that register the engines used, imported in the worker (a spawned process starts
     with only the built-in engines known)."""
+    lexicon: Lexicon = field(default_factory=Lexicon)
+
+    def written_sentences(self, line: Line) -> list[str]:
+        """The line's sentences as transcripts show them."""
+        return split_sentences(speakable(line.text))
 
     def line_sentences(self) -> list[tuple[Line, list[str]]]:
-        return [(line, split_sentences(speakable(line.text))) for line in self.section.lines]
+        """Each line's sentences as its voice receives them: respelled by the show's lexicon."""
+        out = []
+        for line in self.section.lines:
+            engine = self.profiles[line.speaker].engine
+            out.append((line, [self.lexicon.apply(s, engine) for s in self.written_sentences(line)]))
+        return out
 
     def line_key(self, line: Line, sentences: list[str]) -> str:
         p = self.profiles[line.speaker]
-        return cachemod.key("line", LINE_FORMAT, p.engine, p.voice, p.speed, sentences)
+        # Engine settings join the key only when set, so lines cached before they existed stay valid.
+        extra = [dict(p.settings)] if p.settings else []
+        return cachemod.key("line", LINE_FORMAT, p.engine, p.voice, p.speed, sentences, *extra)
 
     def chunk_key(self) -> str:
-        keys = [(line.speaker, self.line_key(line, s)) for line, s in self.line_sentences()]
+        lines = self.line_sentences()
+        keys = [(line.speaker, self.line_key(line, s)) for line, s in lines]
         music = (self.music.role, self.music.digest) if self.music else None
-        return cachemod.key("chunk", CHUNK_FORMAT, keys, asdict(self.settings), self.lead, self.tail, music)
+        # Two spellings said alike share a line's audio but not the chunk's transcript: where the
+        # lexicon respelled a line, the words as written join the key (only then, so others stay valid).
+        written = [w for line, s in lines if (w := self.written_sentences(line)) != s]
+        extra = [written] if written else []
+        return cachemod.key(
+            "chunk", CHUNK_FORMAT, keys, asdict(self.settings), self.lead, self.tail, music, *extra
+        )
 
 
 @dataclass(frozen=True)
@@ -136,10 +156,12 @@ def render(
     workers: int | None = None,
     progress: Progress | None = None,
     music_root: Path | None = None,
+    lexicon: Lexicon | None = None,
 ) -> Rendering:
     """Render every section, taking finished chunks from the cache and the rest from the voices.
 
-    Music files named in `settings` are read relative to `music_root` (the show folder).
+    Music files named in `settings` are read relative to `music_root` (the show folder). `lexicon`
+    (the show's voices/lexicon.toml) respells what each voice receives; transcripts keep the text.
     """
     n = len(script.sections)
     cues = music_cues(settings, music_root) if music_root else {}
@@ -156,6 +178,7 @@ def render(
             engine_modules=tuple(
                 sorted({get_engine(profiles[ln.speaker].engine).__module__ for ln in sec.lines})
             ),
+            lexicon=lexicon or Lexicon(),
         )
         for i, sec in enumerate(script.sections)
     ]
@@ -257,14 +280,14 @@ def _cached_section(job: SectionJob) -> RenderedSection | None:
 
 # -- in a worker -------------------------------------------------------------------------------------
 
-_ENGINES: dict[tuple[str, str, float], TTSEngine] = {}
+_ENGINES: dict[tuple[str, str, float, tuple[tuple[str, str], ...]], TTSEngine] = {}
 
 
 def _engine(profile: VoiceProfile) -> TTSEngine:
-    k = (profile.engine, profile.voice, profile.speed)
+    k = (profile.engine, profile.voice, profile.speed, profile.settings)
     if k not in _ENGINES:
         try:
-            _ENGINES[k] = get_engine(profile.engine)(profile.voice, profile.speed)
+            _ENGINES[k] = get_engine(profile.engine)(profile.voice, profile.speed, **dict(profile.settings))
         except EngineError as e:
             raise EngineError(f"voices/{profile.id}.toml: {e}") from None
     return _ENGINES[k]
@@ -278,9 +301,10 @@ def render_section(job: SectionJob) -> RenderedSection:
     spoken, synthesized = [], 0
     for line, sentences in job.line_sentences():
         key = job.line_key(line, sentences)
-        got = _load_line(cache, key, line.speaker, sentences)
+        written = job.written_sentences(line)
+        got = _load_line(cache, key, line.speaker, written)
         if got is None:
-            got = _speak_line(job, line, sentences)
+            got = _speak_line(job, line, sentences, written)
             _store_line(cache, key, got)
             synthesized += 1
         spoken.append(got)
@@ -303,12 +327,16 @@ def render_section(job: SectionJob) -> RenderedSection:
     return RenderedSection(job.index, mp3, frames, tuple(timed), synthesized)
 
 
-def _speak_line(job: SectionJob, line: Line, sentences: Sequence[str]) -> SpokenLine:
-    engine = _engine(job.profiles[line.speaker])
+def _speak_line(job: SectionJob, line: Line, sentences: Sequence[str], written: Sequence[str]) -> SpokenLine:
+    """Synthesize `sentences` (as the voice should receive them); the line keeps the `written` ones."""
+    profile = job.profiles[line.speaker]
+    engine = _engine(profile)
     clips = []
     for sentence in sentences:
         try:
             clip = engine.speak(sentence)
+        except EngineError as e:  # e.g. a refused API key: say which profile to fix
+            raise EngineError(f"voices/{profile.id}.toml: {e}") from None
         except PodcastError:
             raise
         except Exception as e:  # an engine's own failure, whatever its type: name the place and the text
@@ -321,7 +349,7 @@ def _speak_line(job: SectionJob, line: Line, sentences: Sequence[str]) -> Spoken
             )
         clips.append(clip)
     audio, spans = join_sentences(clips, engine.sample_rate, job.settings.sentence_pause)
-    return SpokenLine(line.speaker, engine.sample_rate, audio, tuple(spans), tuple(sentences))
+    return SpokenLine(line.speaker, engine.sample_rate, audio, tuple(spans), tuple(written))
 
 
 def _store_line(cache: cachemod.Cache, key: str, line: SpokenLine) -> None:

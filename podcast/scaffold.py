@@ -1,13 +1,17 @@
-"""Creating things: a new show folder (`podcast init`) and an episode from a newsletter (`podcast new`)."""
+"""Creating things: a new show folder (`podcast init`), and an episode (`podcast new`) from a newsletter
+or from papers."""
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from podcast.errors import InputError, PodcastError
 from podcast.fsutil import write_text
+from podcast.models import Paper
 
 TEMPLATE = Path(__file__).parent / "data" / "init"
 
@@ -38,8 +42,7 @@ def new_from_newsletter(folder: Path, newsletter: Path, *, title: str | None, da
     from podcast.models import Summary
     from podcast.sources import episode_toml, parse_newsletter
 
-    if folder.exists():
-        raise InputError(f"{folder}: already exists; choose a new episode folder (nothing was changed)")
+    check_new_episode(folder)
     try:
         text = newsletter.read_text("utf-8")
     except FileNotFoundError:
@@ -47,19 +50,63 @@ def new_from_newsletter(folder: Path, newsletter: Path, *, title: str | None, da
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{newsletter}: cannot read it as UTF-8 text ({e})") from None
     letter = parse_newsletter(text, newsletter)
-    when = day or letter.day or date.today().isoformat()
+    when = _day(day or letter.day)
+    papers = [p for p, _ in letter.papers]
+    files = {"episode.toml": episode_toml(title or letter.title or folder.name, when, letter.intro,
+                                          letter.outro, papers)}
+    for paper, summary in letter.papers:
+        files[summary_path(Path(), paper).as_posix()] = summary_markdown(Summary(paper, summary))
+    return _create(folder, files)
+
+
+def new_from_papers(folder: Path, papers: Sequence[Paper], *, title: str | None, day: str | None) -> Path:
+    """An episode folder whose episode.toml lists papers with their abstracts (from arXiv):
+    the first build summarizes them."""
+    from podcast.sources import episode_toml
+
+    check_new_episode(folder)
+    if not papers:
+        raise InputError(f"{folder}: no papers given; nothing was created")
+    toml = episode_toml(title or folder.name, _day(day or _date_in(folder.name)), "", "", papers,
+                        abstracts=True)
+    return _create(folder, {"episode.toml": toml})
+
+
+def check_new_episode(folder: Path) -> None:
+    """InputError when `folder` exists: an episode is never made over another."""
+    if folder.exists():
+        raise InputError(f"{folder}: already exists; choose a new episode folder (nothing was changed)")
+
+
+def _date_in(name: str) -> str | None:
+    """The date a folder's name starts with, as for episodes/2024-05-17-kv-caches.
+
+    >>> _date_in("2024-05-17-kv-caches"), _date_in("2024-13-01"), _date_in("week-20")
+    ('2024-05-17', None, None)
+    """
+    m = re.match(r"\d{4}-\d{2}-\d{2}", name)
+    try:
+        return date.fromisoformat(m.group()).isoformat() if m else None
+    except ValueError:
+        return None
+
+
+def _day(day: str | None) -> str:
+    when = day or date.today().isoformat()
     try:
         date.fromisoformat(when)
     except ValueError:
         raise InputError(f"--date {when!r} is not a date like 2024-05-17") from None
-    papers = [p for p, _ in letter.papers]
-    toml = episode_toml(title or letter.title or folder.name, when, letter.intro, letter.outro, papers)
+    return when
+
+
+def _create(folder: Path, files: dict[str, str]) -> Path:
+    """Write the files (paths relative to the folder) into a staging folder, then move it into place."""
     staging = folder.with_name(f".{folder.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        write_text(staging / "episode.toml", toml)
-        for paper, summary in letter.papers:
-            write_text(summary_path(staging, paper), summary_markdown(Summary(paper, summary)))
+        for rel, text in files.items():
+            write_text(staging / rel, text)
         staging.rename(folder)
     except OSError as e:
         raise PodcastError(f"{folder}: cannot create the episode folder ({e.strerror})") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -12,6 +13,12 @@ from pathlib import Path
 import pytest
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+# Tests never reach the internet: arXiv lookups and PDFs go to a closed port on 127.0.0.1 unless a
+# test points them at its own server, and summaries stay extractive unless a test sets up an LLM.
+os.environ["PODCAST_ARXIV_API_URL"] = "http://127.0.0.1:9/api/query"
+for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    os.environ.pop(_name, None)
 
 # Kept to one paper with a two-sentence abstract so the session's one real build takes seconds.
 ONE_PAPER_EPISODE = '''\
