@@ -1,10 +1,11 @@
 # papercast: `make demo` builds and publishes the sample week; `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
+COQUI := .venv-coqui
 BIN := $(VENV)/bin
 SAMPLE := episodes/2024-05-10-xlstm-deepseek-v2
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-coqui lint bench clean
 
 # The stamp files make re-runs instant and re-install when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +24,16 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest -q
+
+# The coqui engine needs torch and Coqui TTS (8.3 GB): a venv of its own keeps `make test` light.
+$(COQUI)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(COQUI)
+	$(COQUI)/bin/pip install --quiet --upgrade pip
+	$(COQUI)/bin/pip install --quiet -e '.[dev,coqui]'
+	touch $@
+
+test-coqui: $(COQUI)/.installed
+	$(COQUI)/bin/pytest -q -m coqui tests/test_coqui.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check podcast tests bench

@@ -142,6 +142,14 @@ class VoiceFile:
     """openai: "tts-1", "tts-1-hd" or "gpt-4o-mini-tts"; empty means the engine's default."""
     instructions: str = ""
     """openai with gpt-4o-mini-tts: how to speak ("Calm, warm, unhurried")."""
+    config_path: str = ""
+    """coqui: the model's config.json when it is not beside the model."""
+    speaker: str = ""
+    """coqui: the speaker of a multi-speaker model."""
+    language: str = ""
+    """coqui: the language of a multilingual model, e.g. "en"."""
+    speaker_wav: str = ""
+    """coqui XTTS: a WAV of the voice to clone."""
 
 
 @dataclass(frozen=True)
@@ -398,11 +406,30 @@ def load_voices(folder: Path) -> dict[str, VoiceProfile]:
             continue
         raw = from_table(VoiceFile, read_toml(path), str(path))
         name = raw.name or path.stem.replace("-", " ").title()
-        settings = {"model": raw.model, "instructions": raw.instructions}
+        settings = {
+            "model": raw.model,
+            "instructions": raw.instructions,
+            "config_path": _in_show(raw.config_path, folder.parent),
+            "speaker": raw.speaker,
+            "language": raw.language,
+            "speaker_wav": _in_show(raw.speaker_wav, folder.parent),
+        }
+        voice = _in_show(raw.voice, folder.parent) if raw.engine in LOCAL_MODEL_ENGINES else raw.voice
         profiles[path.stem] = voice_profile(
-            path.stem, name, raw.engine, raw.voice, raw.speed, settings, str(path)
+            path.stem, name, raw.engine, voice, raw.speed, settings, str(path)
         )
     return profiles
+
+
+LOCAL_MODEL_ENGINES = ("coqui", "piper")
+"""Engines whose voice may be the path of a model file: a relative one is taken from the show folder."""
+
+
+def _in_show(path: str, root: Path) -> str:
+    """A relative path that exists under the show folder, made absolute, so any working folder works."""
+    if not path or Path(path).is_absolute() or not (root / path).exists():
+        return path
+    return str((root / path).resolve())
 
 
 def voice_profile(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 BUILTIN: dict[str, str] = {
+    "coqui": "podcast.tts.coqui",
     "hibari": "podcast.tts.hibari",
     "openai": "podcast.tts.openai",
     "piper": "podcast.tts.piper",
