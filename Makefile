@@ -36,7 +36,7 @@ test-coqui: $(COQUI)/.installed
 	$(COQUI)/bin/pytest -q -m coqui tests/test_coqui.py
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check podcast tests bench
+	$(BIN)/ruff check podcast tests bench tools
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-dev
