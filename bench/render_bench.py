@@ -45,7 +45,7 @@ EPISODES = ROOT / "episodes"
 
 TARGET_SECONDS = 20 * 60
 DURATION_RANGE = (19 * 60, 21 * 60)
-CHARS_PER_SECOND = 15.5
+CHARS_PER_SECOND = 14.6
 """Measured speaking rate of both default voices (written characters per second of audio);
 only used to choose how many paper sections make about 20 minutes."""
 PAUSE_PER_SECTION = 3.5
@@ -59,6 +59,12 @@ SPEEDUP_MIN = 1.5
 INCREMENTAL_MAX = 0.10
 MEMORY_LIMIT_MB = 1000.0
 SAMPLE_INTERVAL = 0.05
+NOISE_SHARE = 0.10
+"""Other processes' share of the machine's CPU above which a phase's wall time is flagged as inflated."""
+QUIET_WAIT = 60.0
+"""Longest wait for the machine to become idle before a timed phase."""
+NOISE_MIN_WALL = 5.0
+"""Phases shorter than this are not flagged: /proc/stat's 10 ms ticks and our own fsyncs dominate them."""
 
 PROFILES = {
     "host": VoiceProfile("host", "Joe", "piper", "joe"),
@@ -202,25 +208,17 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def _pss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-            for row in f:
-                if row.startswith(b"Pss:"):
-                    return int(row.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 @dataclass
 class TreeMemory:
-    """Peak summed RSS (and PSS, which counts shared pages once) of a process and its descendants."""
+    """Peak summed RSS of a process and its descendants.
+
+    RSS only: reading PSS (smaps_rollup) walks every page table and cost the parent 5 s of system
+    time per cold render, slowing the very run it measured.
+    """
 
     root: int
     interval: float = SAMPLE_INTERVAL
     peak_rss: int = 0
-    peak_pss: int = 0
     peak_procs: int = 0
     samples: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -244,12 +242,60 @@ class TreeMemory:
     def _sample(self) -> None:
         pids = tree_pids(self.root)
         self.peak_rss = max(self.peak_rss, sum(_rss(p) for p in pids))
-        self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in pids))
         self.peak_procs = max(self.peak_procs, len(pids))
         self.samples += 1
 
 
 # -- papercast ---------------------------------------------------------------------------------------
+
+
+def machine_busy() -> float:
+    """CPU seconds every process on the machine has used since boot (from /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (workers, ffmpeg, the naive run)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+@dataclass
+class CpuMeter:
+    """CPU used by our process tree during a block, and by everything else on the machine meanwhile.
+
+    Other engineers' test runs share this machine: a phase measured while they ran is slower for
+    reasons that are not ours, and `others` says how much CPU they took.
+    """
+
+    ours: float = 0.0
+    others: float = 0.0
+    _start: tuple[float, float] = (0.0, 0.0)
+
+    def __enter__(self) -> CpuMeter:
+        self._start = (own_cpu(), machine_busy())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ours = own_cpu() - self._start[0]
+        self.others = max(0.0, machine_busy() - self._start[1] - self.ours)
+
+
+def wait_for_quiet(limit: float = QUIET_WAIT) -> float:
+    """Wait (up to `limit` s) until other processes leave the CPUs idle for 3 s; return the seconds waited.
+
+    The machine is shared: a phase that starts during someone's test run measures their load too.
+    """
+    t0, quiet = time.perf_counter(), 0
+    while quiet < 3 and time.perf_counter() - t0 < limit:
+        before = machine_busy()
+        time.sleep(1.0)
+        busy = machine_busy() - before
+        quiet = quiet + 1 if busy < NOISE_SHARE * (os.cpu_count() or 1) else 0
+    return time.perf_counter() - t0
 
 
 @dataclass(frozen=True)
@@ -258,6 +304,7 @@ class Run:
     stages: dict[str, float]
     rendering: Rendering
     mp3_bytes: int
+    cpu: CpuMeter
 
 
 def papercast_run(script: Script, cache: Path, mp3: Path) -> Run:
@@ -265,21 +312,21 @@ def papercast_run(script: Script, cache: Path, mp3: Path) -> Run:
     from podcast.cover import make_cover
     from podcast.tag import tag_mp3
 
-    stages: dict[str, float] = {}
-    t0 = time.perf_counter()
-    rendering = render(script, PROFILES, AudioSettings(), cache)
-    t1 = time.perf_counter()
-    rendering.write_mp3(mp3)
-    t2 = time.perf_counter()
-    cover = make_cover(SHOW.title)
-    t3 = time.perf_counter()
-    tag_mp3(mp3, show=SHOW, title="Benchmark episode", published=PUBLISHED,
-            description="A fixed script for the rendering benchmark.",
-            chapters=chapters_of(script, rendering),
-            cover=cover, cover_mime="image/jpeg", audio_ms=round(rendering.duration * 1000))
-    t4 = time.perf_counter()
-    stages.update(render=t1 - t0, write_mp3=t2 - t1, make_cover=t3 - t2, tag_mp3=t4 - t3)
-    return Run(t4 - t0, stages, rendering, mp3.stat().st_size)
+    with CpuMeter() as cpu:
+        t0 = time.perf_counter()
+        rendering = render(script, PROFILES, AudioSettings(), cache)
+        t1 = time.perf_counter()
+        rendering.write_mp3(mp3)
+        t2 = time.perf_counter()
+        cover = make_cover(SHOW.title)
+        t3 = time.perf_counter()
+        tag_mp3(mp3, show=SHOW, title="Benchmark episode", published=PUBLISHED,
+                description="A fixed script for the rendering benchmark.",
+                chapters=chapters_of(script, rendering),
+                cover=cover, cover_mime="image/jpeg", audio_ms=round(rendering.duration * 1000))
+        t4 = time.perf_counter()
+    stages = {"render": t1 - t0, "write_mp3": t2 - t1, "make_cover": t3 - t2, "tag_mp3": t4 - t3}
+    return Run(t4 - t0, stages, rendering, mp3.stat().st_size, cpu)
 
 
 # -- the naive loop (in its own process, so its memory is its own) --------------------------------------
@@ -288,9 +335,14 @@ def papercast_run(script: Script, cache: Path, mp3: Path) -> Run:
 def naive_render(script: Script, settings: AudioSettings, mp3: Path) -> dict[str, float]:
     """Every sentence in turn, engines loaded once, `+=` on one AudioSegment, one MP3 export."""
     t0 = time.perf_counter()
+    import warnings
+
     import imageio_ffmpeg
     import numpy as np
-    from pydub import AudioSegment
+
+    with warnings.catch_warnings():  # "couldn't find ffmpeg" on import: it is set just below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        from pydub import AudioSegment
 
     from podcast.tts import TTSEngine, get_engine
 
@@ -339,20 +391,22 @@ def _naive_child(script: Script, settings: AudioSettings, mp3: Path, conn: Conne
     conn.close()
 
 
-def naive_run(script: Script, mp3: Path) -> tuple[dict[str, float], TreeMemory]:
+def naive_run(script: Script, mp3: Path) -> tuple[dict[str, float], TreeMemory, CpuMeter]:
+    """The naive loop in a spawn-ed process; its own timings, its tree's memory and its CPU."""
     ctx = get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_naive_child, args=(script, AudioSettings(), mp3, child))
-    t0 = time.perf_counter()
-    proc.start()
-    child.close()
-    with TreeMemory(proc.pid or 0) as mem:
-        result: dict[str, float] = parent.recv()
-        proc.join()
+    with CpuMeter() as cpu:
+        t0 = time.perf_counter()
+        proc.start()
+        child.close()
+        with TreeMemory(proc.pid or 0) as mem:
+            result: dict[str, float] = parent.recv()
+            proc.join()
     result["process_wall"] = time.perf_counter() - t0
     if proc.exitcode != 0:
         raise SystemExit(f"the naive loop failed (exit code {proc.exitcode})")
-    return result, mem
+    return result, mem, cpu
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -376,7 +430,7 @@ def _row(metric: str, papercast: float | None, naive: float | None, target: str,
 
 
 def metric_rows(cold: Run, warm: Run, inc: Run, cold_mem: TreeMemory, naive: dict[str, float],
-                naive_mem: TreeMemory) -> list[dict[str, Any]]:
+                naive_mem: TreeMemory, naive_cpu: CpuMeter) -> list[dict[str, Any]]:
     audio = cold.rendering.duration
     lo, hi = DURATION_RANGE
     mb = 1e6
@@ -387,14 +441,14 @@ def metric_rows(cold: Run, warm: Run, inc: Run, cold_mem: TreeMemory, naive: dic
              f"<= {RTF_LIMIT:g}", cold.wall / audio <= RTF_LIMIT, ""),
         _row("speedup over naive (cold)", naive["wall"] / cold.wall, None, f">= {SPEEDUP_MIN:g}x",
              naive["wall"] / cold.wall >= SPEEDUP_MIN, "x"),
+        _row("CPU time, whole tree (cold)", cold.cpu.ours, naive_cpu.ours, "-", None, "s"),
+        _row("other processes' CPU meanwhile", cold.cpu.others, naive_cpu.others, "-", None, "s"),
         _row("warm wall time", warm.wall, None, "-", None, "s"),
         _row("incremental wall time", inc.wall, None, "-", None, "s"),
         _row("incremental / cold", inc.wall / cold.wall, None, f"< {INCREMENTAL_MAX:.0%}",
              inc.wall / cold.wall < INCREMENTAL_MAX, "%"),
         _row("peak memory, summed RSS (cold)", cold_mem.peak_rss / mb, naive_mem.peak_rss / mb,
              f"< {MEMORY_LIMIT_MB:g} MB", cold_mem.peak_rss / mb < MEMORY_LIMIT_MB, "MB"),
-        _row("peak memory, summed PSS (cold)", cold_mem.peak_pss / mb, naive_mem.peak_pss / mb, "-", None,
-             "MB"),
     ]
 
 
@@ -435,6 +489,13 @@ def _step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _quiet() -> None:
+    _step("waiting for the other processes on this machine to go idle...")
+    waited = wait_for_quiet()
+    if waited >= QUIET_WAIT:
+        _step(f"still busy after {waited:.0f} s; measuring anyway (see the warnings below the table)")
+
+
 def run_all(tmp: Path) -> dict[str, Any]:
     script = build_script()
     lines = [ln for s in script.sections for ln in s.lines]
@@ -443,6 +504,7 @@ def run_all(tmp: Path) -> dict[str, Any]:
           f"{sum(len(ln.text) for ln in lines)} characters")
 
     cache = tmp / "cache"  # fresh and empty: the cold run
+    _quiet()
     _step("cold render (empty cache)...")
     with TreeMemory(os.getpid()) as cold_mem:
         cold = papercast_run(script, cache, tmp / "cold.mp3")
@@ -455,6 +517,7 @@ def run_all(tmp: Path) -> dict[str, Any]:
     assert (tmp / "warm.mp3").read_bytes() == (tmp / "cold.mp3").read_bytes(), "warm output differs from cold"
     _step(f"warm: {warm.wall:.2f}s ({_stage_text(warm.stages)})")
 
+    _quiet()
     _step(f"incremental render (one paragraph of section {EDITED_SECTION} edited)...")
     edited = edit_one_paragraph(script, EDITED_SECTION)
     inc = papercast_run(edited, cache, tmp / "incremental.mp3")
@@ -462,11 +525,12 @@ def run_all(tmp: Path) -> dict[str, Any]:
     lines_synthesized = inc.rendering.sections[EDITED_SECTION].synthesized
     _step(f"incremental: {inc.wall:.2f}s ({_stage_text(inc.stages)}), {lines_synthesized} line synthesized")
 
+    _quiet()
     _step("naive loop (sequential synthesis, pydub +=, one export)...")
-    naive, naive_mem = naive_run(script, tmp / "naive.mp3")
+    naive, naive_mem, naive_cpu = naive_run(script, tmp / "naive.mp3")
     _step(f"naive: {naive['wall']:.2f}s ({_stage_text({k: v for k, v in naive.items() if k != 'wall'})})")
 
-    rows = metric_rows(cold, warm, inc, cold_mem, naive, naive_mem)
+    rows = metric_rows(cold, warm, inc, cold_mem, naive, naive_mem, naive_cpu)
     return {
         "machine": machine(),
         "script": {"sections": len(script.sections), "paper_sections": len(script.sections) - 2,
@@ -479,11 +543,18 @@ def run_all(tmp: Path) -> dict[str, Any]:
             "incremental_lines_synthesized": lines_synthesized,
             "naive": {k: v for k, v in naive.items() if k != "audio_seconds"},
         },
+        "wall_seconds": {"cold": cold.wall, "warm": warm.wall, "incremental": inc.wall,
+                         "naive": naive["wall"]},
+        "cpu_seconds": {
+            name: {"ours": m.ours, "other_processes": m.others}
+            for name, m in zip(("cold", "warm", "incremental", "naive"),
+                               (cold.cpu, warm.cpu, inc.cpu, naive_cpu), strict=True)
+        },
         "memory": {
-            "cold": {"peak_rss": cold_mem.peak_rss, "peak_pss": cold_mem.peak_pss,
-                     "processes": cold_mem.peak_procs, "samples": cold_mem.samples},
-            "naive": {"peak_rss": naive_mem.peak_rss, "peak_pss": naive_mem.peak_pss,
-                      "processes": naive_mem.peak_procs, "samples": naive_mem.samples},
+            "cold": {"peak_rss": cold_mem.peak_rss, "processes": cold_mem.peak_procs,
+                     "samples": cold_mem.samples},
+            "naive": {"peak_rss": naive_mem.peak_rss, "processes": naive_mem.peak_procs,
+                      "samples": naive_mem.samples},
         },
     }
 
@@ -498,6 +569,11 @@ def main() -> int:
           f"{s['sentences']} sentences, {s['audio_seconds'] / 60:.2f} min of audio, "
           f"MP3 {s['mp3_bytes'] / 1e6:.1f} MB\n")
     print_table(results["metrics"])
+    for name, cpu in results["cpu_seconds"].items():
+        wall = results["wall_seconds"][name]
+        if wall >= NOISE_MIN_WALL and cpu["other_processes"] > NOISE_SHARE * wall * (os.cpu_count() or 1):
+            print(f"warning: other processes used {cpu['other_processes']:.1f} s of CPU during the {name} "
+                  f"run ({wall:.1f} s): its wall time is inflated; run again on a quiet machine")
     stages: dict[str, Any] = results["stages"]
     print("\nstages: " + "\n        ".join(
         f"{name}: {_stage_text(stages[name])}" for name in ("cold", "warm", "incremental", "naive")))

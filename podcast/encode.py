@@ -12,8 +12,8 @@ import subprocess
 
 import numpy as np
 
+from podcast.audio import SAMPLE_RATE
 from podcast.errors import AudioError
-from podcast.master import SAMPLE_RATE
 
 SAMPLES_PER_FRAME = 1152
 ENCODER_DELAY = 1105

@@ -16,7 +16,8 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import firwin, lfilter, lfilter_zi, resample_poly, upfirdn
 
-SAMPLE_RATE = 44_100
+from podcast.audio import SAMPLE_RATE
+
 DUAL_MONO_OFFSET = 3.0103
 """How much louder a mono signal measures when played on two speakers (10*log10(2))."""
 TRUE_PEAK_MARGIN = 1.0

@@ -7,58 +7,12 @@ the whole episode per append), so a section costs time linear in its length.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from podcast.audio import SAMPLE_RATE, Music, SpokenLine, TimedSentence
 from podcast.config import AudioSettings
-from podcast.master import SAMPLE_RATE, level, limit, resample
-
-
-@dataclass(frozen=True)
-class SpokenLine:
-    """One script line as the voice said it: native-rate samples and each sentence's span."""
-
-    speaker: str
-    rate: int
-    audio: np.ndarray
-    spans: tuple[tuple[int, int], ...]
-    """(start, end) sample offsets of each sentence in `audio`."""
-    texts: tuple[str, ...]
-    """The sentences as written in the script, one per span."""
-
-
-@dataclass(frozen=True)
-class TimedSentence:
-    start: float
-    end: float
-    speaker: str
-    """Voice profile id."""
-    text: str
-
-
-def join_sentences(
-    clips: Sequence[np.ndarray], rate: int, pause: float
-) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Concatenate sentence clips with `pause` seconds between them; return audio and spans.
-
-    >>> a, spans = join_sentences([np.ones(3), np.ones(2)], 10, 0.2)
-    >>> len(a), spans
-    (7, [(0, 3), (5, 7)])
-    """
-    gap = np.zeros(round(pause * rate), np.float32)
-    parts: list[np.ndarray] = []
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for i, clip in enumerate(clips):
-        if i:
-            parts.append(gap)
-            pos += len(gap)
-        parts.append(np.asarray(clip, np.float32))
-        spans.append((pos, pos + len(clip)))
-        pos += len(clip)
-    audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    return audio, spans
+from podcast.master import level, limit, resample
 
 
 def master_line(line: SpokenLine, settings: AudioSettings) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -127,18 +81,6 @@ INTRO_MUSIC_LEAD = 4.0
 OUTRO_MUSIC_TAIL = 5.0
 """Seconds of music after the host's last word."""
 STINGER_GAP = 0.35
-
-
-@dataclass(frozen=True)
-class Music:
-    """A music cue of a section: the bed under the intro or the outro, or the stinger before a paper."""
-
-    role: str
-    """"intro", "outro" or "stinger"."""
-    audio: np.ndarray
-    """Mono float32 at 44.1 kHz, as decoded from the show's file."""
-    digest: str
-    """Hash of the file, for the cache key."""
 
 
 def music_layout(music: Music | None, settings: AudioSettings) -> tuple[float, float | None]:

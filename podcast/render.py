@@ -5,36 +5,43 @@ speed, normalized sentences), and each section's encoded MP3 chunk by its lines'
 mastering settings. An edit to one paper changes one section's key: that section alone is
 synthesized (only its changed lines) and encoded; the others are reused byte for byte.
 
-Sections are rendered in worker processes, one engine load per voice per worker, each worker
-synthesizing, mastering and encoding a whole section, so MP3 encoding overlaps synthesis.
+Synthesis (podcast.speak) runs in worker processes, one pool per engine, so each process loads one
+voice model: the models' memory, not mastering, is what a process costs, and a worker holding every
+engine of the show cost the sum of them. The workers are shared out between the engines in
+proportion to each one's work (characters times the engine's `cost`), and lines are handed out in
+section order, so sections complete early. Workers put each line in the line cache; as soon as all
+the lines of a section are there, the parent mixes and masters it (only the parent imports the
+mastering code, scipy) and a thread encodes it with ffmpeg, so mastering and encoding overlap
+synthesis. When a single line needs speaking (the usual incremental rebuild) it is spoken in-process:
+starting a worker and loading its model would cost more than the line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import importlib
-import io
 import json
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from podcast import cache as cachemod
+from podcast.audio import SAMPLE_RATE, Music, SpokenLine, TimedSentence
 from podcast.config import AudioSettings
 from podcast.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
-from podcast.errors import AudioError, EngineError, PodcastError
+from podcast.errors import AudioError
 from podcast.fsutil import atomic_open
 from podcast.lexicon import Lexicon
-from podcast.master import SAMPLE_RATE
-from podcast.mix import Music, SpokenLine, TimedSentence, join_sentences, mix_section
 from podcast.models import Line, Script, Section, VoiceProfile
+from podcast.speak import LineTask, engine_key, init_worker, load_line, synthesize
 from podcast.speech import speakable, split_sentences
-from podcast.tts import TTSEngine, get_engine
+from podcast.tts import get_engine
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
@@ -77,6 +84,22 @@ class SectionJob:
         # Engine settings join the key only when set, so lines cached before they existed stay valid.
         extra = [dict(p.settings)] if p.settings else []
         return cachemod.key("line", LINE_FORMAT, p.engine, p.voice, p.speed, sentences, *extra)
+
+    def line_tasks(self) -> list[LineTask]:
+        """Each line of the section as the synthesis stage takes it."""
+        return [
+            LineTask(
+                key=self.line_key(line, sentences),
+                speaker=line.speaker,
+                profile=self.profiles[line.speaker],
+                sentences=tuple(sentences),
+                written=tuple(self.written_sentences(line)),
+                section=self.section.title,
+                sentence_pause=self.settings.sentence_pause,
+                cache_root=self.cache_root,
+            )
+            for line, sentences in self.line_sentences()
+        ]
 
     def chunk_key(self) -> str:
         lines = self.line_sentences()
@@ -192,13 +215,10 @@ def render(
             done[job.index] = hit
     report = progress or (lambda i, total, title: None)
     report(len(done), n, "cached")
-    workers = workers or os.cpu_count() or 1
-    if len(todo) <= 1 or workers == 1:
-        for job in todo:
-            done[job.index] = render_section(job)
-            report(len(done), n, job.section.title)
-    else:
-        _render_parallel(todo, min(workers, len(todo)), done, lambda title: report(len(done), n, title))
+    if todo:
+        _render_sections(
+            todo, workers or os.cpu_count() or 1, done, lambda title: report(len(done), n, title)
+        )
     return Rendering(tuple(done[i] for i in range(n)))
 
 
@@ -239,25 +259,113 @@ def music_cues(settings: AudioSettings, root: Path) -> dict[str, Music]:
     return cues
 
 
-def _render_parallel(
+ENCODERS = 2
+"""Threads running ffmpeg: encoding a section takes about a third of its synthesis, so two keep up
+with the voices and drain the last sections quickly."""
+
+K = TypeVar("K", bound=Hashable)
+
+
+def share_workers(work: dict[K, float], workers: int, limits: dict[K, int]) -> dict[K, int]:
+    """Worker processes per engine: one each, then one at a time to the engine with the most work per
+    worker, none beyond its number of lines.
+
+    >>> share_workers({"piper": 20.0, "hibari": 15.0}, 2, {"piper": 9, "hibari": 30})
+    {'piper': 1, 'hibari': 1}
+    >>> share_workers({"piper": 20.0, "hibari": 15.0}, 4, {"piper": 9, "hibari": 30})
+    {'piper': 2, 'hibari': 2}
+    >>> share_workers({"piper": 20.0, "hibari": 5.0}, 4, {"piper": 9, "hibari": 30})
+    {'piper': 3, 'hibari': 1}
+    """
+    n = dict.fromkeys(work, 1)
+    for _ in range(workers - len(work)):
+        open_ = [g for g in work if n[g] < limits[g]]
+        if not open_:
+            break
+        n[max(open_, key=lambda g: work[g] / n[g])] += 1
+    return n
+
+
+def _render_sections(
     todo: list[SectionJob], workers: int, done: dict[int, RenderedSection], report: Callable[[str], None]
 ) -> None:
-    # Longest sections first, so the last one to finish is short and no core waits long for it.
-    todo = sorted(todo, key=lambda j: -sum(len(ln.text) for ln in j.section.lines))
+    """Speak the lines missing from the line cache, then mix, master and encode each section."""
+    cache = cachemod.Cache(todo[0].cache_root)
+    plans = [(job, job.line_tasks()) for job in todo]
+    missing: dict[str, LineTask] = {}
+    owner: dict[str, int] = {}
+    """The section that a line is synthesized for (the first that needs it), to count per section."""
+    for job, tasks in plans:
+        for t in tasks:
+            if t.key not in missing and load_line(cache, t.key, t.speaker, t.written) is None:
+                missing[t.key] = t
+                owner[t.key] = job.index
+    synthesized = {job.index: sum(1 for i in owner.values() if i == job.index) for job in todo}
+
+    if len(missing) <= 1 or workers == 1:
+        for job, tasks in plans:
+            for t in tasks:
+                if owner.get(t.key) == job.index:
+                    synthesize(t)
+            done[job.index] = _encode(job, *_mix(job, tasks, cache), synthesized[job.index])
+            report(job.section.title)
+        return
+
+    # One pool per engine; `missing` is in section order, so each pool gets its lines in that order.
+    groups: dict[Hashable, list[LineTask]] = {}
+    for t in missing.values():
+        groups.setdefault(engine_key(t.profile), []).append(t)
+    work = {
+        g: get_engine(ts[0].profile.engine).cost * sum(len(s) for t in ts for s in t.sentences)
+        for g, ts in groups.items()
+    }
+    sizes = share_workers(work, workers, {g: len(ts) for g, ts in groups.items()})
+    waiting = {job.index: {t.key for t in tasks if t.key in missing} for job, tasks in plans}
+    unmixed = list(plans)
     ctx = get_context("spawn")  # fork would copy the parent's threads and onnxruntime state
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: dict[Future[RenderedSection], SectionJob] = {pool.submit(render_section, j): j for j in todo}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                job = pending.pop(fut)
-                try:
-                    done[job.index] = fut.result()
-                except PodcastError:
-                    for other in pending:
-                        other.cancel()
-                    raise
-                report(job.section.title)
+    synth: dict[Future[None], tuple[str, Hashable]] = {}
+    encoding: dict[Future[RenderedSection], SectionJob] = {}
+    with contextlib.ExitStack() as stack:
+        encoder = stack.enter_context(ThreadPoolExecutor(ENCODERS))
+        pools: dict[Hashable, ProcessPoolExecutor] = {}
+        left: dict[Hashable, int] = {}
+        for g, tasks in groups.items():
+            module = get_engine(tasks[0].profile.engine).__module__
+            pools[g] = stack.enter_context(
+                ProcessPoolExecutor(sizes[g], mp_context=ctx, initializer=init_worker, initargs=((module,),))
+            )
+            left[g] = len(tasks)
+            for t in tasks:
+                synth[pools[g].submit(synthesize, t)] = (t.key, g)
+        try:
+            while synth or encoding or unmixed:
+                # Mix every section whose lines are all cached, in order; the encoder threads take it.
+                while unmixed and not waiting[unmixed[0][0].index]:
+                    job, tasks = unmixed.pop(0)
+                    audio, timed = _mix(job, tasks, cache)
+                    encoding[encoder.submit(_encode, job, audio, timed, synthesized[job.index])] = job
+                if not (synth or encoding):
+                    continue
+                running: list[Future[Any]] = [*synth, *encoding]
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    if fut in encoding:
+                        job = encoding.pop(fut)
+                        done[job.index] = fut.result()
+                        report(job.section.title)
+                        continue
+                    key, g = synth.pop(fut)
+                    fut.result()  # an engine's failure: raise it, after cancelling the rest below
+                    for keys in waiting.values():
+                        keys.discard(key)
+                    left[g] -= 1
+                    if not left[g]:
+                        pools[g].shutdown(wait=False)  # this engine is done: free its processes' memory
+        except BaseException:
+            # Lines already spoken stay cached (the running ones finish), so the next build resumes.
+            for other in synth:
+                other.cancel()
+            raise
 
 
 def _chunk_paths(job: SectionJob) -> tuple[Path, Path]:
@@ -278,37 +386,29 @@ def _cached_section(job: SectionJob) -> RenderedSection | None:
     return RenderedSection(job.index, mp3, int(meta["frames"]), sentences, 0)
 
 
-# -- in a worker -------------------------------------------------------------------------------------
-
-_ENGINES: dict[tuple[str, str, float, tuple[tuple[str, str], ...]], TTSEngine] = {}
+# -- the stages after synthesis ------------------------------------------------------------------
 
 
-def _engine(profile: VoiceProfile) -> TTSEngine:
-    k = (profile.engine, profile.voice, profile.speed, profile.settings)
-    if k not in _ENGINES:
-        try:
-            _ENGINES[k] = get_engine(profile.engine)(profile.voice, profile.speed, **dict(profile.settings))
-        except EngineError as e:
-            raise EngineError(f"voices/{profile.id}.toml: {e}") from None
-    return _ENGINES[k]
+def _mix(
+    job: SectionJob, tasks: Sequence[LineTask], cache: cachemod.Cache
+) -> tuple[np.ndarray, list[TimedSentence]]:
+    """The section's lines from the line cache, mixed and mastered."""
+    from podcast.mix import mix_section  # scipy: the parent's, never a worker's
 
-
-def render_section(job: SectionJob) -> RenderedSection:
-    """Synthesize (or load) every line, master and encode the section, store the chunk."""
-    for module in job.engine_modules:
-        importlib.import_module(module)
-    cache = cachemod.Cache(job.cache_root)
-    spoken, synthesized = [], 0
-    for line, sentences in job.line_sentences():
-        key = job.line_key(line, sentences)
-        written = job.written_sentences(line)
-        got = _load_line(cache, key, line.speaker, written)
+    spoken: list[SpokenLine] = []
+    for t in tasks:
+        got = load_line(cache, t.key, t.speaker, t.written)
         if got is None:
-            got = _speak_line(job, line, sentences, written)
-            _store_line(cache, key, got)
-            synthesized += 1
+            raise AudioError(f"the cached audio of a line of '{job.section.title}' vanished; build again")
         spoken.append(got)
-    audio, timed = mix_section(spoken, job.settings, lead=job.lead, tail=job.tail, music=job.music)
+    return mix_section(spoken, job.settings, lead=job.lead, tail=job.tail, music=job.music)
+
+
+def _encode(
+    job: SectionJob, audio: np.ndarray, timed: list[TimedSentence], synthesized: int
+) -> RenderedSection:
+    """Encode a mixed section and store its chunk."""
+    cache = cachemod.Cache(job.cache_root)
     data = encode_chunk(audio, job.settings.bitrate)
     frames = count_frames(data)
     delay = ENCODER_DELAY / SAMPLE_RATE
@@ -325,51 +425,3 @@ def render_section(job: SectionJob) -> RenderedSection:
         ).encode(),
     )
     return RenderedSection(job.index, mp3, frames, tuple(timed), synthesized)
-
-
-def _speak_line(job: SectionJob, line: Line, sentences: Sequence[str], written: Sequence[str]) -> SpokenLine:
-    """Synthesize `sentences` (as the voice should receive them); the line keeps the `written` ones."""
-    profile = job.profiles[line.speaker]
-    engine = _engine(profile)
-    clips = []
-    for sentence in sentences:
-        try:
-            clip = engine.speak(sentence)
-        except EngineError as e:  # e.g. a refused API key: say which profile to fix
-            raise EngineError(f"voices/{profile.id}.toml: {e}") from None
-        except PodcastError:
-            raise
-        except Exception as e:  # an engine's own failure, whatever its type: name the place and the text
-            raise EngineError(
-                f"{engine.name} could not speak a sentence of '{job.section.title}': {sentence[:120]!r} ({e})"
-            ) from None
-        if not np.all(np.isfinite(clip)):
-            raise EngineError(
-                f"{engine.name} returned invalid audio for '{job.section.title}': {sentence[:120]!r}"
-            )
-        clips.append(clip)
-    audio, spans = join_sentences(clips, engine.sample_rate, job.settings.sentence_pause)
-    return SpokenLine(line.speaker, engine.sample_rate, audio, tuple(spans), tuple(written))
-
-
-def _store_line(cache: cachemod.Cache, key: str, line: SpokenLine) -> None:
-    buf = io.BytesIO()
-    pcm = (np.clip(line.audio, -1, 1) * 32767).astype("<i2")
-    np.savez(buf, audio=pcm, spans=np.asarray(line.spans, np.int64).reshape(-1, 2), rate=line.rate)
-    cache.put("line", key, ".npz", buf.getvalue())
-
-
-def _load_line(cache: cachemod.Cache, key: str, speaker: str, sentences: list[str]) -> SpokenLine | None:
-    data = cache.get("line", key, ".npz")
-    if data is None:
-        return None
-    try:
-        with np.load(io.BytesIO(data)) as z:
-            audio = z["audio"].astype(np.float32) / 32767
-            spans = tuple((int(a), int(b)) for a, b in z["spans"])
-            rate = int(z["rate"])
-    except (ValueError, KeyError, OSError):
-        return None  # a damaged entry is simply synthesized again
-    if len(spans) != len(sentences):
-        return None
-    return SpokenLine(speaker, rate, audio, spans, tuple(sentences))

@@ -33,6 +33,9 @@ class TTSEngine(ABC):
     profile_keys: ClassVar[tuple[str, ...]] = ()
     """Voice-profile keys besides engine, voice and speed that this engine reads (openai: model,
     instructions); a profile's values for them reach __init__ as keyword arguments."""
+    cost: ClassVar[float] = 1.0
+    """Rough wall time per character relative to hibari (1). The renderer gives each engine a share of
+    the worker processes in proportion to its characters times this, so the engines finish together."""
 
     def __init__(self, voice: str, speed: float = 1.0) -> None:
         """Load the voice; raise EngineError naming the voice when it is not available here."""

@@ -176,6 +176,7 @@ def _one_line(error: BaseException, limit: int = 200) -> str:
 class CoquiEngine(TTSEngine):
     name = "coqui"
     sample_rate = 22_050
+    cost = 30.0  # a large model on CPU
     profile_keys = ("config_path", "speaker", "language", "speaker_wav")
 
     def __init__(

@@ -12,6 +12,7 @@ from podcast.tts.base import TTSEngine, register
 class HibariEngine(TTSEngine):
     name = "hibari"
     sample_rate = 24_000
+    cost = 1.0  # the reference the other engines are measured against
 
     def __init__(self, voice: str = "heart", speed: float = 1.0) -> None:
         super().__init__(voice, speed)

@@ -137,6 +137,7 @@ def _one_line(text: str, limit: int = 200) -> str:
 class OpenAIEngine(TTSEngine):
     name = "openai"
     sample_rate = PCM_RATE
+    cost = 2.0  # a request waits on the network, about twice as long as hibari speaks
     profile_keys = ("model", "instructions")
 
     def __init__(
