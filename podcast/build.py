@@ -54,8 +54,10 @@ def build_episode(
 
     papers = add_full_text(papers, cfg, gen.warnings.append)
     summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights)
-    script = script_stage(folder, ep, summaries, cfg, gen)
-    gen.save()
+    try:
+        script = script_stage(folder, ep, summaries, cfg, gen, log)
+    finally:
+        gen.save()  # the summaries written are ours even when the script could not be written
     from podcast.render import render
 
     rendering = render(
@@ -167,7 +169,7 @@ def _highlighted(folder: Path, papers: Sequence[Paper], highlights: Sequence[str
     return set(highlights) if highlights else set(ids)
 
 
-def token_report(uses: Sequence[TokenUse]) -> list[str]:
+def token_report(uses: Sequence[TokenUse], what: str = "summary") -> list[str]:
     """Lines saying what the summaries cost: the tokens spent now, then each paper's.
 
     >>> for line in token_report([TokenUse("2405.04517", 3412, 171), TokenUse("2405.04434", 800, 90, True)]):
@@ -185,7 +187,7 @@ def token_report(uses: Sequence[TokenUse]) -> list[str]:
     requests = f"{len(spent)} request" + ("" if len(spent) == 1 else "s")
     if reused:
         requests += f"; {reused} answer{'' if reused == 1 else 's'} from the cache, not paid again"
-    lines = [f"summary tokens: {tokens_in:,} in, {tokens_out:,} out ({requests})"]
+    lines = [f"{what} tokens: {tokens_in:,} in, {tokens_out:,} out ({requests})"]
     for u in uses:
         cached = " (cached)" if u.cached else ""
         lines.append(f"  {u.paper}: {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cached}")
@@ -196,12 +198,30 @@ def token_report(uses: Sequence[TokenUse]) -> list[str]:
 
 
 def script_stage(
-    folder: Path, ep: EpisodeFile, summaries: Sequence[Summary], cfg: ShowConfig, gen: Generated
+    folder: Path,
+    ep: EpisodeFile,
+    summaries: Sequence[Summary],
+    cfg: ShowConfig,
+    gen: Generated,
+    log: Callable[[str], None] = print,
 ) -> Script:
+    """script.md: written from the summaries when missing or out of date, kept when edited by hand.
+
+    With cfg.dialogue each paper is an exchange between the hosts written by the LLM (podcast.dialogue);
+    a failure leaves script.md as it was.
+    """
+    from podcast.dialogue import DialogueWriter, read_dialogue_prompt
     from podcast.script import parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
     path = folder / SCRIPT
+    prompt = read_dialogue_prompt(cfg.script.prompt) if cfg.dialogue else ""
+    writer: DialogueWriter | None = None
+
+    def exchange(summary: Summary) -> list[tuple[str, str]]:
+        nonlocal writer
+        writer = writer or DialogueWriter(cfg.summarizer, prompt, host, reader, cfg.cache_dir)
+        return [(t.speaker, t.text) for t in writer.exchange(summary.paper, summary.text)]
 
     def generate() -> str:
         script = write_script(
@@ -212,6 +232,7 @@ def script_stage(
             summaries=summaries,
             host=host,
             reader=reader,
+            exchange=exchange if cfg.dialogue else None,
         )
         return to_markdown(script, ep.title)
 
@@ -224,8 +245,13 @@ def script_stage(
         host,
         reader,
         [(s.paper.title, s.paper.url, s.paper.authors, s.text) for s in summaries],
+        *((prompt, cfg.summarizer.model, cfg.summarizer.temperature) if cfg.dialogue else ()),
     )
-    text = gen.produce(path, inputs, generate)
+    try:
+        text = gen.produce(path, inputs, generate)
+    finally:
+        for message in token_report(writer.used if writer is not None else (), "dialogue"):
+            log(message)
     script = parse_markdown(text, path, sorted(cfg.profiles))
     return script
 

@@ -57,6 +57,27 @@ class AudioSettings:
     """Level of the music bed under speech, dB relative to the voice."""
 
 
+DIALOGUE_MODES = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class ScriptSettings:
+    """The [script] table: how script.md is written."""
+
+    dialogue: str = "auto"
+    """In the duo format, each paper as a short exchange between the two hosts, written by the LLM
+    the summarizer uses: "on", "off" (the co-host reads the summary), or "auto": on when the
+    summarizer engine is "openai"."""
+    prompt: str = ""
+    """Path of a prompt file for the exchange (relative to the show folder in podcast.toml; absolute
+    once loaded); empty means the built-in data/prompts/dialogue.md. "{host}" and "{cohost}" in it
+    become the speakers' names."""
+
+    def __post_init__(self) -> None:
+        if self.dialogue not in DIALOGUE_MODES:
+            raise ConfigError(f'dialogue must be "auto", "on" or "off", not {self.dialogue!r}')
+
+
 @dataclass(frozen=True)
 class PublishSettings:
     site: str = "public"
@@ -125,6 +146,7 @@ class ShowFile:
     format: str = "duo"
     voices: VoiceRoles = field(default_factory=VoiceRoles)
     summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    script: ScriptSettings = field(default_factory=ScriptSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     find: FindSettings = field(default_factory=FindSettings)
@@ -199,6 +221,10 @@ class ShowConfig:
     find: FindSettings = field(default_factory=FindSettings)
     lexicon: Lexicon = field(default_factory=Lexicon)
     """voices/lexicon.toml: how the voices should say the words they get wrong."""
+    script: ScriptSettings = field(default_factory=ScriptSettings)
+    """[script], its prompt path made absolute."""
+    dialogue: bool = False
+    """Each paper is an exchange between the hosts written by the LLM ([script] dialogue resolved)."""
 
     @property
     def cache_dir(self) -> Path:
@@ -348,32 +374,57 @@ def load_show(root: Path) -> ShowConfig:
                 f"{path} [voices]: {role} = {profile_id!r} but there is no voices/{profile_id}.toml; "
                 f"profiles: {', '.join(sorted(profiles)) or 'none'}"
             )
+    summarizer = _summarizer(raw.summarizer, root, path)
+    script_settings, dialogue = _script(raw.script, raw.format, summarizer, root, path)
     return ShowConfig(
         root=root,
         show=show,
         format=raw.format,
         roles=raw.voices,
         profiles=profiles,
-        summarizer=_summarizer(raw.summarizer, root, path),
+        summarizer=summarizer,
         audio=raw.audio,
         publish=raw.publish,
         warnings=tuple(warnings),
         find=raw.find,
         lexicon=load_lexicon(root / "voices" / "lexicon.toml"),
+        script=script_settings,
+        dialogue=dialogue,
     )
 
 
 def _summarizer(settings: SummarizerSettings, root: Path, path: Path) -> SummarizerSettings:
     """[summarizer] with the engine chosen (see resolve_engine) and the prompt file found in the show."""
-    if settings.prompt:
-        prompt = root / settings.prompt
-        if not prompt.is_file():
-            raise ConfigError(
-                f"{path} [summarizer]: prompt {settings.prompt!r} not found; give a text file "
-                "(relative to the show folder) or leave it empty for the built-in prompt"
-            )
-        settings = dataclasses.replace(settings, prompt=str(prompt))
-    return resolve_engine(settings)
+    prompt = _prompt_file(settings.prompt, root, f"{path} [summarizer]")
+    return resolve_engine(dataclasses.replace(settings, prompt=prompt))
+
+
+def _prompt_file(name: str, root: Path, where: str) -> str:
+    """The absolute path of a prompt file named in podcast.toml (relative to the show), or ""."""
+    if not name:
+        return ""
+    prompt = root / name
+    if not prompt.is_file():
+        raise ConfigError(
+            f"{where}: prompt {name!r} not found; give a text file "
+            "(relative to the show folder) or leave it empty for the built-in prompt"
+        )
+    return str(prompt)
+
+
+def _script(
+    settings: ScriptSettings, fmt: str, summarizer: SummarizerSettings, root: Path, path: Path
+) -> tuple[ScriptSettings, bool]:
+    """[script] with its prompt file found in the show, and whether papers are exchanges: "on", or
+    "auto" with the duo format and the "openai" summarizer."""
+    settings = dataclasses.replace(settings, prompt=_prompt_file(settings.prompt, root, f"{path} [script]"))
+    if settings.dialogue == "on" and fmt != "duo":
+        raise ConfigError(
+            f'{path} [script]: dialogue = "on" needs two hosts; set format = "duo" or dialogue = "auto"'
+        )
+    if settings.dialogue == "auto":
+        return settings, fmt == "duo" and summarizer.engine == "openai"
+    return settings, settings.dialogue == "on"
 
 
 def _check_base_url(url: str, path: Path, warnings: list[str]) -> str:

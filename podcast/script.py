@@ -19,7 +19,7 @@ utterance, and following lines without a speaker continue it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -68,11 +68,19 @@ def write_script(
     summaries: Sequence[Summary],
     host: VoiceProfile,
     reader: VoiceProfile,
+    exchange: Callable[[Summary], Sequence[tuple[str, str]]] | None = None,
 ) -> Script:
-    """The default narration: the host frames each paper, the reader (co-host, or host when solo) reads it."""
+    """The default narration: the host frames each paper, the reader (co-host, or host when solo) reads it.
+
+    With `exchange`, each paper after the host's introduction is the (role, text) turns it returns
+    for the summary instead, role "host" or "cohost" (the reader).
+    """
     n = len(summaries)
+    voice = {"host": host.id, "cohost": reader.id}
     opening = [f"Welcome to {show_title}, the research papers of {week_phrase(day)}."]
-    if reader.id != host.id:
+    if exchange is not None:
+        opening.append(f"I'm {host.name}, and with me is {reader.name}.")
+    elif reader.id != host.id:
         opening.append(f"I'm {host.name}, and {reader.name} will read the summaries.")
     else:
         opening.append(f"I'm {host.name}.")
@@ -89,7 +97,10 @@ def write_script(
         )
         who = by_line(s.paper.authors)
         lines = [Line(host.id, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")]
-        lines += [Line(reader.id, p) for p in paragraphs(s.text)]
+        if exchange is not None:
+            lines += [Line(voice[role], text) for role, text in exchange(s)]
+        else:
+            lines += [Line(reader.id, p) for p in paragraphs(s.text)]
         sections.append(Section("paper", s.paper.title, tuple(lines), s.paper.url))
     closing = [
         *paragraphs(outro),

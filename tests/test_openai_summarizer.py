@@ -459,6 +459,7 @@ def test_podcast_build_uses_the_endpoint_and_reports_tokens(
         (show / "podcast.toml")
         .read_text("utf-8")
         .replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n')
+        .replace("[script]\n", '[script]\ndialogue = "off"\n')  # the summary read out: see test_dialogue
     )
     server.script(completion(SUMMARY, prompt_tokens=2048, completion_tokens=99))
     run = run_cli(show, "build", "episodes/first-week")

@@ -51,6 +51,8 @@ def test_new_from_arxiv_then_build_summarizes_the_pdf_with_the_llm(
                   flags=re.M)
     toml.write_text(text + "delay = 0.05\n", "utf-8")  # the template ends with its [find] table
     toml.write_text(toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n'))
+    # The co-host reads the summary out (not an exchange between the hosts: see test_dialogue).
+    toml.write_text(toml.read_text("utf-8").replace("[script]\n", '[script]\ndialogue = "off"\n'))
 
     made = run_cli(show, "new", "episodes/week", "--arxiv", "https://arxiv.org/abs/2405.04517v1",
                    "--date", "2024-05-10")

@@ -158,19 +158,17 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9
 _NOT_AN_END = re.compile(r"(?:\b[A-Z]|\b(?:e\.g|i\.e|al|vs|cf|Fig|Eq|Sec|No|Dr|Mr|Ms|Prof|St))\.$")
 
 
-def read_prompt(path: str) -> str:
-    """The prompt file's text: `path`, or the package's default prompt (data/prompts/summary.md)
-    when it is empty."""
+def read_prompt(path: str, default: str = "summary.md", key: str = "summarizer.prompt") -> str:
+    """The prompt file's text: `path`, or the package's data/prompts/`default` when it is empty.
+    `key` is the podcast.toml key that named the file, for the error message."""
     if not path:
-        return resources.files("podcast").joinpath("data/prompts/summary.md").read_text("utf-8").strip()
+        return resources.files("podcast").joinpath(f"data/prompts/{default}").read_text("utf-8").strip()
     try:
         text = Path(path).read_text("utf-8").strip()
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(
-            f"summarizer.prompt: cannot read {path} ({e}); fix the path or leave it empty"
-        ) from None
+        raise ConfigError(f"{key}: cannot read {path} ({e}); fix the path or leave it empty") from None
     if not text:
-        raise ConfigError(f"summarizer.prompt: {path} is empty; write a prompt or leave the key empty")
+        raise ConfigError(f"{key}: {path} is empty; write a prompt or leave the key empty")
     return text
 
 

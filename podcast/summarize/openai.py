@@ -141,16 +141,30 @@ class OpenAISummarizer(Summarizer):
 
     def _ask(self, paper: Paper, system: str, user: str) -> Answer:
         """The model's answer, retrying passing failures; EngineError naming the paper otherwise."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return self.chat(paper, messages)
+
+    def chat(
+        self,
+        paper: Paper,
+        messages: list[dict[str, str]],
+        *,
+        who: str = "summarizer 'openai'",
+        kept: str = "summaries already written are kept",
+    ) -> Answer:
+        """The model's answer to `messages` about `paper`, retrying passing failures (429, 5xx,
+        timeouts, lost connections) with backoff; EngineError naming `who` and the paper otherwise.
+        Not cached: callers cache what they keep."""
         tries = self.settings.retries + 1
         for attempt in range(tries):
             try:
-                return self._request(paper, system, user)
+                return self._request(paper, messages)
             except _Passing as e:
                 if attempt + 1 == tries:
                     raise EngineError(
-                        f"summarizer 'openai' gave up on paper {paper_label(paper)} after {tries} "
+                        f"{who} gave up on paper {paper_label(paper)} after {tries} "
                         f"{'try' if tries == 1 else 'tries'} at {self.base_url} (last: {e.reason}); "
-                        "try again later: summaries already written are kept"
+                        f"try again later: {kept}"
                     ) from None
                 time.sleep(self._wait(attempt, e.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
@@ -164,12 +178,12 @@ class OpenAISummarizer(Summarizer):
         delay = min(cap, self.settings.retry_wait * 2**attempt)
         return delay / 2 + random.uniform(0, delay / 2)
 
-    def _request(self, paper: Paper, system: str, user: str) -> Answer:
+    def _request(self, paper: Paper, messages: list[dict[str, str]]) -> Answer:
         try:
             response = self.client.chat.completions.create(
                 model=self.model,
                 temperature=self.settings.temperature,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                messages=messages,  # type: ignore[arg-type]
             )
         except openai.APITimeoutError:
             raise _Passing(f"no answer within {self.settings.timeout:g} s") from None

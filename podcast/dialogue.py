@@ -1,0 +1,228 @@
+"""Each paper as a short exchange between the two hosts, written by the LLM the summarizer uses.
+
+The duo format's default has the co-host read each summary. With [script] dialogue on (by default:
+when the summarizer is "openai"), the same OpenAI-compatible endpoint (OPENAI_BASE_URL,
+OPENAI_API_KEY, the [summarizer] model, temperature, retries and timeout) gets the dialogue prompt
+(data/prompts/dialogue.md unless [script] prompt names another; "{host}" and "{cohost}" become the
+speakers' names) and the paper's title and summary, and answers with a JSON list of turns:
+
+    [{"speaker": "cohost", "text": "..."}, {"speaker": "host", "text": "..."}]
+
+An answer is checked (see `parse_turns`): valid JSON, only the two roles, both of them speaking,
+non-empty plain spoken text with no stage directions, markup or speaker labels, and a sane length.
+An invalid answer is asked for again, telling the model what was wrong, up to DIALOGUE_TRIES times
+in all; then the build stops with one line naming the paper. Valid answers are cached under the
+show's .cache/llm/ by a hash of the endpoint, model, temperature, prompt, paper and summary, so a
+rebuild asks for nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podcast.cache import Cache, key
+from podcast.errors import EngineError
+from podcast.models import Paper, VoiceProfile
+from podcast.speech import speakable
+from podcast.summarize.base import (
+    LLM_ENVIRONMENT,
+    SummarizerSettings,
+    TokenUse,
+    get,
+    paper_label,
+    read_prompt,
+)
+
+ROLES = ("host", "cohost")
+DIALOGUE_TRIES = 3
+"""Answers asked for per paper, the first included, before an invalid one stops the build."""
+MIN_TURNS, MAX_TURNS = 2, 12
+MAX_TURN_WORDS = 120
+MAX_WORDS = 600
+CACHE_KIND = "llm"
+TASK = "Write the hosts' exchange about this paper as a JSON list of turns."
+
+_THINKING = re.compile(r"^\s*<think>.*?</think>\s*", re.DOTALL)
+_FENCE = re.compile(r"^```[A-Za-z]*\s*\n?(.*?)\n?\s*```$", re.DOTALL)
+_MARKUP: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"[\[\]]"), "a bracketed stage direction or link ([...])"),
+    (re.compile(r"\(\s*[a-z][a-z ,'-]{0,40}\)"), "a stage direction in parentheses, like (pause)"),
+    (re.compile(r"<[^>]*>"), "a tag (<...>)"),
+    (re.compile(r"[*#`]|__|~~"), "Markdown (*, #, `, __)"),
+    (re.compile(r"^(?:[-•+]\s|\d+[.)]\s)"), "a list marker"),
+    (re.compile(r"https?://|www\."), "a link"),
+)
+
+
+class InvalidAnswer(ValueError):
+    """An answer that is not a usable exchange; the message says what to fix, in one line."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    """"host" or "cohost"."""
+    text: str
+
+
+def read_dialogue_prompt(path: str) -> str:
+    """The prompt file's text: `path`, or the package's data/prompts/dialogue.md when it is empty."""
+    return read_prompt(path, "dialogue.md", "script.prompt")
+
+
+def parse_turns(answer: str, names: Sequence[str] = ()) -> list[Turn]:
+    """The turns of a model's answer; InvalidAnswer saying what is wrong when it is not a valid
+    exchange. `names` are the speakers' names, which must not label a turn.
+
+    >>> parse_turns('[{"speaker": "cohost", "text": "It  scales."}, {"speaker": "host", "text": "Wow."}]')
+    [Turn(speaker='cohost', text='It scales.'), Turn(speaker='host', text='Wow.')]
+    >>> parse_turns('[{"speaker": "narrator", "text": "Hi."}]')
+    Traceback (most recent call last):
+    ...
+    podcast.dialogue.InvalidAnswer: turn 1: speaker 'narrator' is not "host" or "cohost"
+    """
+    text = _THINKING.sub("", answer).strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    try:
+        data: Any = json.loads(text)
+    except ValueError as e:
+        msg = getattr(e, "msg", str(e))
+        raise InvalidAnswer(f"the answer is not valid JSON ({msg}); answer with the JSON list only") from None
+    if isinstance(data, dict) and list(data) == ["turns"]:
+        data = data["turns"]
+    if not isinstance(data, list):
+        raise InvalidAnswer(f"the answer must be a JSON list of turns, not a JSON {type(data).__name__}")
+    labels = re.compile(
+        rf"^(?:{'|'.join(re.escape(n) for n in ('host', 'co-host', 'cohost', *names) if n)})\s*:",
+        re.IGNORECASE,
+    )
+    turns = [_turn(i, item, labels) for i, item in enumerate(data, 1)]
+    if not MIN_TURNS <= len(turns) <= MAX_TURNS:
+        raise InvalidAnswer(f"the answer has {len(turns)} turns; write 4 to 8")
+    spoken = {t.speaker for t in turns}
+    if spoken != set(ROLES):
+        who = spoken.pop() if spoken else "nobody"
+        raise InvalidAnswer(f"only the {who} speaks; both hosts must take turns")
+    words = sum(len(t.text.split()) for t in turns)
+    if words > MAX_WORDS:
+        raise InvalidAnswer(f"the exchange is {words} words long; keep it under {MAX_WORDS}")
+    return turns
+
+
+def _turn(i: int, item: Any, labels: re.Pattern[str]) -> Turn:
+    if not isinstance(item, dict):
+        raise InvalidAnswer(f'turn {i} is not an object with "speaker" and "text"')
+    if set(item) != {"speaker", "text"}:
+        keys = ", ".join(repr(k) for k in item)
+        raise InvalidAnswer(f'turn {i} has the keys {keys}; give exactly "speaker" and "text"')
+    speaker, raw = item["speaker"], item["text"]
+    if speaker not in ROLES:
+        raise InvalidAnswer(f'turn {i}: speaker {speaker!r} is not "host" or "cohost"')
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidAnswer(f"turn {i}: the text is empty; every turn says something")
+    text = " ".join(raw.split())
+    if labels.match(text):
+        raise InvalidAnswer(
+            f"turn {i} starts with a speaker label ({text.split(':')[0]}:); "
+            'say who speaks only in "speaker"'
+        )
+    for pattern, what in _MARKUP:
+        m = pattern.search(text)
+        if m:
+            raise InvalidAnswer(
+                f"turn {i} has {what}: {_snippet(text, m.start())!r}; every turn is spoken as written, "
+                "so give only the words said"
+            )
+    if not speakable(text):
+        raise InvalidAnswer(f"turn {i} has no words to speak")
+    if len(text.split()) > MAX_TURN_WORDS:
+        raise InvalidAnswer(f"turn {i} is {len(text.split())} words long; keep each under {MAX_TURN_WORDS}")
+    return Turn(speaker, text)
+
+
+def _snippet(text: str, at: int) -> str:
+    start = max(0, at - 20)
+    return ("..." if start else "") + text[start : at + 20] + ("..." if at + 20 < len(text) else "")
+
+
+class DialogueWriter:
+    """The exchanges of one build: one client, set up once; answers cached in `cache_dir`."""
+
+    def __init__(
+        self,
+        settings: SummarizerSettings,
+        prompt: str,
+        host: VoiceProfile,
+        cohost: VoiceProfile,
+        cache_dir: Path | None,
+    ) -> None:
+        if not any(os.environ.get(name, "").strip() for name in LLM_ENVIRONMENT):
+            raise EngineError(
+                "[script] dialogue needs an LLM: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server "
+                'such as Ollama; or set dialogue = "off" to have the co-host read the summaries'
+            )
+        get("openai")  # imports the engine, or says which package is missing
+        from podcast.summarize.openai import OpenAISummarizer
+
+        self.llm = OpenAISummarizer(settings)
+        self.system = prompt.replace("{host}", host.name).replace("{cohost}", cohost.name)
+        self.names = (host.name, cohost.name)
+        self.cache = Cache(cache_dir) if cache_dir is not None else None
+        self.used: list[TokenUse] = []
+
+    def exchange(self, paper: Paper, summary: str) -> list[Turn]:
+        """The hosts' exchange about `paper`, from the cache or the model."""
+        user = f"Title: {' '.join(paper.title.split())}\n\nSummary:\n{summary.strip()}\n\n{TASK}"
+        llm = self.llm
+        digest = key("dialogue", llm.base_url, llm.model, llm.settings.temperature, self.system, user)
+        raw = self.cache.get(CACHE_KIND, digest, ".json") if self.cache is not None else None
+        if raw is not None:
+            try:
+                record = json.loads(raw)
+                turns = parse_turns(record["text"], self.names)
+                use = TokenUse(paper.id, int(record["prompt_tokens"]), int(record["completion_tokens"]), True)
+                self.used.append(use)
+                return turns
+            except (ValueError, KeyError, TypeError):
+                pass  # an entry that cannot be read is asked for again
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        reason = ""
+        for _ in range(DIALOGUE_TRIES):
+            answer = llm.chat(
+                paper, messages, who="the dialogue writer", kept="summaries already written are kept"
+            )
+            self.used.append(TokenUse(paper.id, answer.prompt_tokens, answer.completion_tokens))
+            try:
+                turns = parse_turns(answer.text, self.names)
+            except InvalidAnswer as e:
+                reason = str(e)
+                messages = [
+                    *messages[:2],
+                    {"role": "assistant", "content": answer.text},
+                    {
+                        "role": "user",
+                        "content": f"That answer was rejected: {reason}. Answer again with only the JSON "
+                        "list of turns, following every rule.",
+                    },
+                ]
+                continue
+            if self.cache is not None:
+                record = {
+                    "text": answer.text,
+                    "prompt_tokens": answer.prompt_tokens,
+                    "completion_tokens": answer.completion_tokens,
+                }
+                self.cache.put(CACHE_KIND, digest, ".json", json.dumps(record, ensure_ascii=False).encode())
+            return turns
+        raise EngineError(
+            f"model {llm.model!r} wrote no valid dialogue for paper {paper_label(paper)} in {DIALOGUE_TRIES} "
+            f'tries (last: {reason}); try again, use another model, or set [script] dialogue = "off"'
+        )
