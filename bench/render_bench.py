@@ -191,13 +191,30 @@ def _children_map() -> dict[int, list[int]]:
     return kids
 
 
-def tree_pids(root: int) -> list[int]:
-    kids, out, todo = _children_map(), [], [root]
+def tree(root: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of `root` and all its descendants."""
+    kids, out, todo = _children_map(), [], [(root, 0)]
     while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(kids.get(pid, []))
+        pid, parent = todo.pop()
+        out.append((pid, parent))
+        todo.extend((kid, pid) for kid in kids.get(pid, []))
     return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _role(cmdline: bytes, root: bool) -> str:
+    if root:
+        return "parent"
+    if b"spawn_main" in cmdline:
+        return "worker"
+    return "ffmpeg" if b"ffmpeg" in cmdline else "other"
 
 
 def _rss(pid: int) -> int:
@@ -220,6 +237,8 @@ class TreeMemory:
     interval: float = SAMPLE_INTERVAL
     peak_rss: int = 0
     peak_procs: int = 0
+    at_peak: dict[str, list[int]] = field(default_factory=dict)
+    """MB of each process counted in the peak, by role (parent, worker, ffmpeg)."""
     samples: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -240,9 +259,22 @@ class TreeMemory:
             self._sample()
 
     def _sample(self) -> None:
-        pids = tree_pids(self.root)
-        self.peak_rss = max(self.peak_rss, sum(_rss(p) for p in pids))
-        self.peak_procs = max(self.peak_procs, len(pids))
+        procs = tree(self.root)
+        cmd = {pid: _cmdline(pid) for pid, _ in procs}
+        # A child caught between fork and exec (subprocess starting ffmpeg) still runs its parent's
+        # image, with the same command line, and shares all its pages: counting it would count the
+        # parent twice.
+        counted = [
+            (pid, _rss(pid)) for pid, parent in procs if pid == self.root or cmd[pid] != cmd.get(parent)
+        ]
+        total = sum(rss for _, rss in counted)
+        if total > self.peak_rss:
+            self.peak_rss = total
+            self.at_peak = {}
+            for pid, rss in counted:
+                role = _role(cmd[pid], pid == self.root)
+                self.at_peak[role] = [*self.at_peak.get(role, []), round(rss / 2**20)]
+        self.peak_procs = max(self.peak_procs, len(counted))
         self.samples += 1
 
 
@@ -552,7 +584,7 @@ def run_all(tmp: Path) -> dict[str, Any]:
         },
         "memory": {
             "cold": {"peak_rss": cold_mem.peak_rss, "processes": cold_mem.peak_procs,
-                     "samples": cold_mem.samples},
+                     "samples": cold_mem.samples, "at_peak_mb": cold_mem.at_peak},
             "naive": {"peak_rss": naive_mem.peak_rss, "processes": naive_mem.peak_procs,
                       "samples": naive_mem.samples},
         },
@@ -574,6 +606,9 @@ def main() -> int:
         if wall >= NOISE_MIN_WALL and cpu["other_processes"] > NOISE_SHARE * wall * (os.cpu_count() or 1):
             print(f"warning: other processes used {cpu['other_processes']:.1f} s of CPU during the {name} "
                   f"run ({wall:.1f} s): its wall time is inflated; run again on a quiet machine")
+    at_peak = results["memory"]["cold"]["at_peak_mb"]
+    print("memory at the cold peak (MB): " + ", ".join(
+        f"{role} {' + '.join(map(str, sizes))}" for role, sizes in at_peak.items()))
     stages: dict[str, Any] = results["stages"]
     print("\nstages: " + "\n        ".join(
         f"{name}: {_stage_text(stages[name])}" for name in ("cold", "warm", "incremental", "naive")))

@@ -36,6 +36,10 @@ class TimedSentence:
     """Voice profile id."""
     text: str
 
+    def later(self, seconds: float) -> TimedSentence:
+        """The same sentence `seconds` later (placed after what comes before it)."""
+        return TimedSentence(self.start + seconds, self.end + seconds, self.speaker, self.text)
+
 
 @dataclass(frozen=True)
 class Music:

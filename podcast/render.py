@@ -1,19 +1,22 @@
-"""Speak and encode a script, section by section, in parallel, reusing every cached piece.
+"""Speak and encode a script in parallel, reusing every cached piece.
 
 Two cache levels make rebuilds cheap: each line's synthesized audio is keyed by (engine, voice,
-speed, normalized sentences), and each section's encoded MP3 chunk by its lines' keys plus the
-mastering settings. An edit to one paper changes one section's key: that section alone is
-synthesized (only its changed lines) and encoded; the others are reused byte for byte.
+speed, normalized sentences), and each encoded MP3 chunk by its lines' keys plus the mastering
+settings and the silence around them. A chunk holds one line with the pause before it (a section
+with music holds all its lines, since the bed runs under them). MP3 chunks concatenate into one
+stream; each adds the encoder's delay and padding, about 50 ms, to the pause before its line. An
+edit to one paragraph changes one line: it alone is synthesized, mastered and encoded, and every
+other chunk is reused byte for byte.
 
 Synthesis (podcast.speak) runs in worker processes, one pool per engine, so each process loads one
 voice model: the models' memory, not mastering, is what a process costs, and a worker holding every
 engine of the show cost the sum of them. The workers are shared out between the engines in
 proportion to each one's work (characters times the engine's `cost`), and lines are handed out in
-section order, so sections complete early. Workers put each line in the line cache; as soon as all
-the lines of a section are there, the parent mixes and masters it (only the parent imports the
-mastering code, scipy) and a thread encodes it with ffmpeg, so mastering and encoding overlap
-synthesis. When a single line needs speaking (the usual incremental rebuild) it is spoken in-process:
-starting a worker and loading its model would cost more than the line.
+script order, so chunks complete early. Workers put each line in the line cache; as soon as the
+lines of a chunk are there, the parent masters it (only the parent imports the mastering code) and
+a thread encodes it with ffmpeg, so mastering and encoding overlap synthesis. When a single line
+needs speaking (the usual incremental rebuild) it is spoken in-process: starting a worker and
+loading its model would cost more than the line.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ import contextlib
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -45,7 +50,7 @@ from podcast.tts import get_engine
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 6
+CHUNK_FORMAT = 7
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
@@ -62,22 +67,36 @@ class SectionJob:
     lead: float
     tail: float | None
     music: Music | None = None
-    engine_modules: tuple[str, ...] = ()
-    """Modules that register the engines used, imported in the worker (a spawned process starts
-    with only the built-in engines known)."""
     lexicon: Lexicon = field(default_factory=Lexicon)
 
     def written_sentences(self, line: Line) -> list[str]:
         """The line's sentences as transcripts show them."""
         return split_sentences(speakable(line.text))
 
-    def line_sentences(self) -> list[tuple[Line, list[str]]]:
-        """Each line's sentences as its voice receives them: respelled by the show's lexicon."""
+    @cached_property
+    def tasks(self) -> tuple[LineTask, ...]:
+        """Each line of the section as the synthesis stage takes it; its sentences as the voice
+        receives them: respelled by the show's lexicon."""
         out = []
         for line in self.section.lines:
-            engine = self.profiles[line.speaker].engine
-            out.append((line, [self.lexicon.apply(s, engine) for s in self.written_sentences(line)]))
-        return out
+            written = self.written_sentences(line)
+            sentences = [self.lexicon.apply(s, self.profiles[line.speaker].engine) for s in written]
+            out.append(
+                LineTask(
+                    key=self.line_key(line, sentences),
+                    speaker=line.speaker,
+                    profile=self.profiles[line.speaker],
+                    sentences=tuple(sentences),
+                    written=tuple(written),
+                    section=self.section.title,
+                    sentence_pause=self.settings.sentence_pause,
+                    cache_root=self.cache_root,
+                )
+            )
+        return tuple(out)
+
+    def line_sentences(self) -> list[tuple[Line, list[str]]]:
+        return [(line, list(t.sentences)) for line, t in zip(self.section.lines, self.tasks, strict=True)]
 
     def line_key(self, line: Line, sentences: list[str]) -> str:
         p = self.profiles[line.speaker]
@@ -85,48 +104,77 @@ class SectionJob:
         extra = [dict(p.settings)] if p.settings else []
         return cachemod.key("line", LINE_FORMAT, p.engine, p.voice, p.speed, sentences, *extra)
 
-    def line_tasks(self) -> list[LineTask]:
-        """Each line of the section as the synthesis stage takes it."""
+    def parts(self) -> list[Part]:
+        """How the section is encoded: each line on its own, so an edited line re-encodes alone;
+        a section with music as one piece, since its bed runs under every line."""
+        n = len(self.section.lines)
+        if self.music is not None or n <= 1:
+            return [Part(0, tuple(range(n)), self.lead, self.tail, self.music)]
         return [
-            LineTask(
-                key=self.line_key(line, sentences),
-                speaker=line.speaker,
-                profile=self.profiles[line.speaker],
-                sentences=tuple(sentences),
-                written=tuple(self.written_sentences(line)),
-                section=self.section.title,
-                sentence_pause=self.settings.sentence_pause,
-                cache_root=self.cache_root,
-            )
-            for line, sentences in self.line_sentences()
+            Part(i, (i,), self.lead if i == 0 else self.settings.line_pause, self.tail if i == n - 1 else 0.0)
+            for i in range(n)
         ]
 
-    def chunk_key(self) -> str:
-        lines = self.line_sentences()
-        keys = [(line.speaker, self.line_key(line, s)) for line, s in lines]
-        music = (self.music.role, self.music.digest) if self.music else None
+    def chunk_key(self, part: Part) -> str:
+        tasks = [self.tasks[i] for i in part.lines]
+        keys = [(t.speaker, t.key) for t in tasks]
+        music = (part.music.role, part.music.digest) if part.music else None
         # Two spellings said alike share a line's audio but not the chunk's transcript: where the
         # lexicon respelled a line, the words as written join the key (only then, so others stay valid).
-        written = [w for line, s in lines if (w := self.written_sentences(line)) != s]
+        written = [list(t.written) for t in tasks if t.written != t.sentences]
         extra = [written] if written else []
         return cachemod.key(
-            "chunk", CHUNK_FORMAT, keys, asdict(self.settings), self.lead, self.tail, music, *extra
+            "chunk", CHUNK_FORMAT, keys, asdict(self.settings), part.lead, part.tail, music, *extra
         )
+
+
+@dataclass(frozen=True)
+class Part:
+    """Lines of a section encoded together as one MP3 chunk."""
+
+    number: int
+    lines: tuple[int, ...]
+    """Indexes into the section's lines."""
+    lead: float
+    """Silence before the first line: the section's lead, or the pause after the previous line."""
+    tail: float | None
+    """Silence after the last line (None: the section pause)."""
+    music: Music | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """An encoded part: a run of whole MP3 frames in the cache."""
+
+    path: Path
+    frames: int
+    sentences: tuple[TimedSentence, ...]
+    """Times in seconds from the start of the chunk (encoder delay included)."""
 
 
 @dataclass(frozen=True)
 class RenderedSection:
     index: int
-    chunk: Path
+    chunks: tuple[Path, ...]
     frames: int
     sentences: tuple[TimedSentence, ...]
-    """Times in seconds from the start of this section's chunk (encoder delay included)."""
+    """Times in seconds from the start of the section."""
     synthesized: int
     """Lines that had to be synthesized (0 when everything came from the cache)."""
 
     @property
     def duration(self) -> float:
         return self.frames * SAMPLES_PER_FRAME / SAMPLE_RATE
+
+    @classmethod
+    def of(cls, index: int, chunks: Sequence[Chunk], synthesized: int) -> RenderedSection:
+        sentences: list[TimedSentence] = []
+        frames = 0
+        for c in chunks:
+            start = frames * SAMPLES_PER_FRAME / SAMPLE_RATE
+            sentences += [t.later(start) for t in c.sentences]
+            frames += c.frames
+        return cls(index, tuple(c.path for c in chunks), frames, tuple(sentences), synthesized)
 
 
 @dataclass(frozen=True)
@@ -155,16 +203,19 @@ class Rendering:
         """Every sentence with its time in the whole episode."""
         out: list[TimedSentence] = []
         for start, sec in zip(self.starts, self.sections, strict=True):
-            out.extend(
-                TimedSentence(start + t.start, start + t.end, t.speaker, t.text) for t in sec.sentences
-            )
+            out.extend(t.later(start) for t in sec.sentences)
         return out
+
+    def write_frames(self, out: IO[bytes]) -> None:
+        """Every chunk's MP3 frames, in order: together one valid stream."""
+        for s in self.sections:
+            for chunk in s.chunks:
+                out.write(chunk.read_bytes())
 
     def write_mp3(self, path: Path) -> None:
         """Concatenate the sections' frames into one MP3, atomically."""
         with atomic_open(path, "wb") as out:
-            for s in self.sections:
-                out.write(s.chunk.read_bytes())
+            self.write_frames(out)
 
 
 Progress = Callable[[int, int, str], None]
@@ -198,9 +249,6 @@ def render(
             lead=INTRO_LEAD if i == 0 else 0.0,
             tail=OUTRO_TAIL if i == n - 1 else None,
             music=_cue_for(script.sections, i, cues),
-            engine_modules=tuple(
-                sorted({get_engine(profiles[ln.speaker].engine).__module__ for ln in sec.lines})
-            ),
             lexicon=lexicon or Lexicon(),
         )
         for i, sec in enumerate(script.sections)
@@ -289,77 +337,81 @@ def share_workers(work: dict[K, float], workers: int, limits: dict[K, int]) -> d
 def _render_sections(
     todo: list[SectionJob], workers: int, done: dict[int, RenderedSection], report: Callable[[str], None]
 ) -> None:
-    """Speak the lines missing from the line cache, then mix, master and encode each section."""
+    """Speak the lines missing from the line cache, then mix, master and encode each part not cached."""
     cache = cachemod.Cache(todo[0].cache_root)
-    plans = [(job, job.line_tasks()) for job in todo]
+    parts_of = {job.index: job.parts() for job in todo}
+    chunks: dict[int, dict[int, Chunk]] = {job.index: {} for job in todo}
+    pending: list[tuple[SectionJob, Part, list[LineTask]]] = []
+    """Parts to encode, in script order."""
+    for job in todo:
+        for part in parts_of[job.index]:
+            hit = _cached_chunk(job, part)
+            if hit is not None:
+                chunks[job.index][part.number] = hit
+            else:
+                pending.append((job, part, [job.tasks[i] for i in part.lines]))
     missing: dict[str, LineTask] = {}
     owner: dict[str, int] = {}
     """The section that a line is synthesized for (the first that needs it), to count per section."""
-    for job, tasks in plans:
+    for job, _, tasks in pending:
         for t in tasks:
             if t.key not in missing and load_line(cache, t.key, t.speaker, t.written) is None:
                 missing[t.key] = t
                 owner[t.key] = job.index
-    synthesized = {job.index: sum(1 for i in owner.values() if i == job.index) for job in todo}
+    synthesized = Counter(owner.values())
+    waiting = [{t.key for t in tasks if t.key in missing} for _, _, tasks in pending]
 
-    if len(missing) <= 1 or workers == 1:
-        for job, tasks in plans:
-            for t in tasks:
-                if owner.get(t.key) == job.index:
-                    synthesize(t)
-            done[job.index] = _encode(job, *_mix(job, tasks, cache), synthesized[job.index])
+    def spoken(key: str) -> None:
+        for keys in waiting:
+            keys.discard(key)
+
+    def encoded(job: SectionJob, part: Part, chunk: Chunk) -> None:
+        got = chunks[job.index]
+        got[part.number] = chunk
+        if len(got) == len(parts_of[job.index]):
+            ordered = [got[p.number] for p in parts_of[job.index]]
+            done[job.index] = RenderedSection.of(job.index, ordered, synthesized[job.index])
             report(job.section.title)
-        return
 
-    # One pool per engine; `missing` is in section order, so each pool gets its lines in that order.
-    groups: dict[Hashable, list[LineTask]] = {}
-    for t in missing.values():
-        groups.setdefault(engine_key(t.profile), []).append(t)
-    work = {
-        g: get_engine(ts[0].profile.engine).cost * sum(len(s) for t in ts for s in t.sentences)
-        for g, ts in groups.items()
-    }
-    sizes = share_workers(work, workers, {g: len(ts) for g, ts in groups.items()})
-    waiting = {job.index: {t.key for t in tasks if t.key in missing} for job, tasks in plans}
-    unmixed = list(plans)
-    ctx = get_context("spawn")  # fork would copy the parent's threads and onnxruntime state
+    # With one line to speak (the usual edit) starting a worker and loading its model costs more
+    # than the line: it is spoken here, while the encoder threads work.
+    parallel = len(missing) > 1 and workers > 1
     synth: dict[Future[None], tuple[str, Hashable]] = {}
-    encoding: dict[Future[RenderedSection], SectionJob] = {}
+    encoding: dict[Future[Chunk], tuple[SectionJob, Part]] = {}
+    mixed = 0
     with contextlib.ExitStack() as stack:
         encoder = stack.enter_context(ThreadPoolExecutor(ENCODERS))
-        pools: dict[Hashable, ProcessPoolExecutor] = {}
-        left: dict[Hashable, int] = {}
-        for g, tasks in groups.items():
-            module = get_engine(tasks[0].profile.engine).__module__
-            pools[g] = stack.enter_context(
-                ProcessPoolExecutor(sizes[g], mp_context=ctx, initializer=init_worker, initargs=((module,),))
-            )
-            left[g] = len(tasks)
-            for t in tasks:
-                synth[pools[g].submit(synthesize, t)] = (t.key, g)
+        pools, left = _start_synthesis(stack, list(missing.values()), workers) if parallel else ({}, {})
+        for g, pool in pools.items():
+            for t in left[g]:
+                synth[pool.submit(synthesize, t)] = (t.key, g)
+        remaining = {g: len(ts) for g, ts in left.items()}
         try:
-            while synth or encoding or unmixed:
-                # Mix every section whose lines are all cached, in order; the encoder threads take it.
-                while unmixed and not waiting[unmixed[0][0].index]:
-                    job, tasks = unmixed.pop(0)
-                    audio, timed = _mix(job, tasks, cache)
-                    encoding[encoder.submit(_encode, job, audio, timed, synthesized[job.index])] = job
+            while mixed < len(pending) or synth or encoding:
+                # Mix every part whose lines are all cached, in order; the encoder threads take it.
+                while mixed < len(pending) and not waiting[mixed]:
+                    job, part, tasks = pending[mixed]
+                    mixed += 1
+                    audio, timed = _mix(job, part, tasks, cache)
+                    encoding[encoder.submit(_encode, job, part, audio, timed)] = (job, part)
+                if mixed < len(pending) and not parallel:
+                    for key in sorted(waiting[mixed]):
+                        synthesize(missing[key])
+                        spoken(key)
+                    continue
                 if not (synth or encoding):
                     continue
                 running: list[Future[Any]] = [*synth, *encoding]
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     if fut in encoding:
-                        job = encoding.pop(fut)
-                        done[job.index] = fut.result()
-                        report(job.section.title)
+                        encoded(*encoding.pop(fut), fut.result())
                         continue
                     key, g = synth.pop(fut)
                     fut.result()  # an engine's failure: raise it, after cancelling the rest below
-                    for keys in waiting.values():
-                        keys.discard(key)
-                    left[g] -= 1
-                    if not left[g]:
+                    spoken(key)
+                    remaining[g] -= 1
+                    if not remaining[g]:
                         pools[g].shutdown(wait=False)  # this engine is done: free its processes' memory
         except BaseException:
             # Lines already spoken stay cached (the running ones finish), so the next build resumes.
@@ -368,31 +420,62 @@ def _render_sections(
             raise
 
 
-def _chunk_paths(job: SectionJob) -> tuple[Path, Path]:
+def _start_synthesis(
+    stack: contextlib.ExitStack[Any], tasks: list[LineTask], workers: int
+) -> tuple[dict[Hashable, ProcessPoolExecutor], dict[Hashable, list[LineTask]]]:
+    """One process pool per engine, sized by its share of the work; the tasks each pool gets, in order."""
+    groups: dict[Hashable, list[LineTask]] = {}
+    for t in tasks:
+        groups.setdefault(engine_key(t.profile), []).append(t)
+    work = {
+        g: get_engine(ts[0].profile.engine).cost * sum(len(s) for t in ts for s in t.sentences)
+        for g, ts in groups.items()
+    }
+    sizes = share_workers(work, workers, {g: len(ts) for g, ts in groups.items()})
+    ctx = get_context("spawn")  # fork would copy the parent's threads and onnxruntime state
+    pools = {}
+    for g, ts in groups.items():
+        module = get_engine(ts[0].profile.engine).__module__
+        pools[g] = stack.enter_context(
+            ProcessPoolExecutor(sizes[g], mp_context=ctx, initializer=init_worker, initargs=((module,),))
+        )
+    return pools, groups
+
+
+def _chunk_paths(job: SectionJob, part: Part) -> tuple[Path, Path]:
     cache = cachemod.Cache(job.cache_root)
-    key = job.chunk_key()
+    key = job.chunk_key(part)
     return cache.path("chunk", key, ".mp3"), cache.path("chunk", key, ".json")
 
 
-def _cached_section(job: SectionJob) -> RenderedSection | None:
-    mp3, meta_path = _chunk_paths(job)
+def _cached_chunk(job: SectionJob, part: Part) -> Chunk | None:
+    mp3, meta_path = _chunk_paths(job, part)
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
     except (FileNotFoundError, ValueError):
         return None
     if not mp3.is_file():
         return None
-    sentences = tuple(TimedSentence(*s) for s in meta["sentences"])
-    return RenderedSection(job.index, mp3, int(meta["frames"]), sentences, 0)
+    return Chunk(mp3, int(meta["frames"]), tuple(TimedSentence(*s) for s in meta["sentences"]))
+
+
+def _cached_section(job: SectionJob) -> RenderedSection | None:
+    chunks = []
+    for part in job.parts():
+        chunk = _cached_chunk(job, part)
+        if chunk is None:
+            return None
+        chunks.append(chunk)
+    return RenderedSection.of(job.index, chunks, 0)
 
 
 # -- the stages after synthesis ------------------------------------------------------------------
 
 
 def _mix(
-    job: SectionJob, tasks: Sequence[LineTask], cache: cachemod.Cache
+    job: SectionJob, part: Part, tasks: Sequence[LineTask], cache: cachemod.Cache
 ) -> tuple[np.ndarray, list[TimedSentence]]:
-    """The section's lines from the line cache, mixed and mastered."""
+    """The part's lines from the line cache, mixed and mastered."""
     from podcast.mix import mix_section  # scipy: the parent's, never a worker's
 
     spoken: list[SpokenLine] = []
@@ -401,19 +484,17 @@ def _mix(
         if got is None:
             raise AudioError(f"the cached audio of a line of '{job.section.title}' vanished; build again")
         spoken.append(got)
-    return mix_section(spoken, job.settings, lead=job.lead, tail=job.tail, music=job.music)
+    return mix_section(spoken, job.settings, lead=part.lead, tail=part.tail, music=part.music)
 
 
-def _encode(
-    job: SectionJob, audio: np.ndarray, timed: list[TimedSentence], synthesized: int
-) -> RenderedSection:
-    """Encode a mixed section and store its chunk."""
+def _encode(job: SectionJob, part: Part, audio: np.ndarray, timed: list[TimedSentence]) -> Chunk:
+    """Encode a mixed part and store its chunk."""
     cache = cachemod.Cache(job.cache_root)
     data = encode_chunk(audio, job.settings.bitrate)
     frames = count_frames(data)
     delay = ENCODER_DELAY / SAMPLE_RATE
-    timed = [TimedSentence(t.start + delay, t.end + delay, t.speaker, t.text) for t in timed]
-    mp3, meta = _chunk_paths(job)
+    timed = [t.later(delay) for t in timed]
+    mp3, meta = _chunk_paths(job, part)
     cache.put("chunk", mp3.stem, ".mp3", data)
     # The metadata is written last: its presence is what marks the chunk as complete.
     cache.put(
@@ -424,4 +505,4 @@ def _encode(
             {"frames": frames, "sentences": [[t.start, t.end, t.speaker, t.text] for t in timed]}
         ).encode(),
     )
-    return RenderedSection(job.index, mp3, frames, tuple(timed), synthesized)
+    return Chunk(mp3, frames, tuple(timed))

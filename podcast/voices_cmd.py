@@ -269,5 +269,4 @@ def write_tagged(rendering: Rendering, out: Path, title: str, artist: str) -> No
     tags.save(head, v2_version=3)
     with atomic_open(out, "wb") as f:
         f.write(head.getvalue())
-        for section in rendering.sections:
-            f.write(section.chunk.read_bytes())
+        rendering.write_frames(f)

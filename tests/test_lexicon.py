@@ -187,10 +187,10 @@ def test_each_voice_receives_its_respelling_and_transcripts_keep_the_words(tmp_p
 def test_the_cache_keys_change_when_an_entry_for_that_voice_changes(tmp_path: Path) -> None:
     host, cohost = Line("host", "Posted on arXiv."), Line("cohost", "Posted on arXiv.")
 
-    def keys(toml: str) -> tuple[str, str, str]:
+    def keys(toml: str) -> tuple[str, str, list[str]]:
         job = _job(parse_lexicon(toml), tmp_path, host, cohost)
         (_, h), (_, c) = job.line_sentences()
-        return job.line_key(host, h), job.line_key(cohost, c), job.chunk_key()
+        return job.line_key(host, h), job.line_key(cohost, c), [job.chunk_key(p) for p in job.parts()]
 
     base = keys('[terms]\n"arXiv" = "archive"\n')
     assert keys('[terms]\n"arXiv" = "archive"\n') == base  # stable
@@ -200,7 +200,7 @@ def test_the_cache_keys_change_when_an_entry_for_that_voice_changes(tmp_path: Pa
     assert only_piper[0] == changed[0] and only_piper[1] == base[1]  # hibari's line is reused
     # Without a lexicon the keys are what they were before lexicons existed.
     none = _job(Lexicon(), tmp_path, host, cohost)
-    assert none.chunk_key() == keys('[terms]\n"LoRA" = "lora"\n')[2]
+    assert [none.chunk_key(p) for p in none.parts()] == keys('[terms]\n"LoRA" = "lora"\n')[2]
 
 
 def test_render_sends_the_respelling_to_the_voice_and_keeps_the_written_text(tmp_path: Path) -> None:
