@@ -6,7 +6,10 @@ process never pays for scipy, which costs about 80 MB of resident memory per pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,3 +78,21 @@ def join_sentences(
         pos += len(clip)
     audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     return audio, spans
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, musl): nothing to trim
+        return None
+    return trim
+
+
+def give_back_memory() -> None:
+    """Return the heap's free pages to the system (glibc keeps them after large numpy arrays are
+    freed, so a long render's processes would hold their largest line's memory to the end)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from podcast import cache as cachemod
-from podcast.audio import SpokenLine, join_sentences
+from podcast.audio import SpokenLine, give_back_memory, join_sentences
 from podcast.errors import EngineError, PodcastError
 from podcast.models import VoiceProfile
 from podcast.tts import TTSEngine, get_engine
@@ -68,6 +68,7 @@ def init_worker(engine_modules: Sequence[str]) -> None:
 def synthesize(task: LineTask) -> None:
     """Worker entry: speak the line and store it in the line cache."""
     store_line(cachemod.Cache(task.cache_root), task.key, speak_line(task))
+    give_back_memory()
 
 
 def speak_line(task: LineTask) -> SpokenLine:
