@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -208,3 +210,12 @@ def serve_openai(models: tuple[str, ...] = ("test-model",)) -> Iterator[FakeOpen
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextlib.contextmanager
+def openai_env(monkeypatch: pytest.MonkeyPatch, api_key: str) -> Iterator[FakeOpenAI]:
+    """A fake endpoint that OPENAI_BASE_URL and OPENAI_API_KEY point at, as the CLI finds them."""
+    with serve_openai() as fake:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        monkeypatch.setenv("OPENAI_API_KEY", api_key)
+        yield fake

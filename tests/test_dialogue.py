@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ONE_PAPER_EPISODE, RunCli
-from openai_server import FakeOpenAI, completion, serve_openai
+from openai_server import FakeOpenAI, completion, openai_env
 
 from podcast.build import script_stage
 from podcast.config import load_episode, load_show
@@ -45,9 +45,7 @@ def with_turn(**change: str) -> str:
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
-    with serve_openai() as fake:
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
-        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    with openai_env(monkeypatch, API_KEY) as fake:
         yield fake
 
 

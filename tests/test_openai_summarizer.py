@@ -19,6 +19,7 @@ from openai_server import (
     completion,
     error,
     model_not_found,
+    openai_env,
     rate_limited,
     serve_openai,
     server_error,
@@ -112,10 +113,7 @@ SUMMARY = (
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
-    """A fake endpoint that OPENAI_BASE_URL and OPENAI_API_KEY point at."""
-    with serve_openai() as fake:
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
-        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    with openai_env(monkeypatch, API_KEY) as fake:
         yield fake
 
 
