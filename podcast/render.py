@@ -37,7 +37,7 @@ from typing import IO, Any, TypeVar
 import numpy as np
 
 from podcast import cache as cachemod
-from podcast.audio import SAMPLE_RATE, Music, SpokenLine, TimedSentence
+from podcast.audio import SAMPLE_RATE, Music, SpokenLine, TimedSentence, give_back_memory
 from podcast.config import AudioSettings
 from podcast.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
 from podcast.errors import AudioError
@@ -406,6 +406,7 @@ def _render_sections(
                 for fut in finished:
                     if fut in encoding:
                         encoded(*encoding.pop(fut), fut.result())
+                        give_back_memory()  # the part's mixed audio is gone: its pages too
                         continue
                     key, g = synth.pop(fut)
                     fut.result()  # an engine's failure: raise it, after cancelling the rest below
