@@ -308,8 +308,8 @@ def music_cues(settings: AudioSettings, root: Path) -> dict[str, Music]:
 
 
 ENCODERS = 2
-"""Threads running ffmpeg: encoding a section takes about a third of its synthesis, so two keep up
-with the voices and drain the last sections quickly."""
+"""Threads running ffmpeg: encoding a line takes about a third of its synthesis, so two keep up
+with the voices and drain the last lines quickly."""
 
 K = TypeVar("K", bound=Hashable)
 
