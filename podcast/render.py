@@ -106,12 +106,19 @@ class SectionJob:
 
     def parts(self) -> list[Part]:
         """How the section is encoded: each line on its own, so an edited line re-encodes alone;
-        a section with music as one piece, since its bed runs under every line."""
+        a section with a music bed as one piece, since the bed runs under every line. A stinger
+        plays before the first word, so it goes with the first line."""
         n = len(self.section.lines)
-        if self.music is not None or n <= 1:
+        if n <= 1 or (self.music is not None and self.music.role != "stinger"):
             return [Part(0, tuple(range(n)), self.lead, self.tail, self.music)]
         return [
-            Part(i, (i,), self.lead if i == 0 else self.settings.line_pause, self.tail if i == n - 1 else 0.0)
+            Part(
+                i,
+                (i,),
+                self.lead if i == 0 else self.settings.line_pause,
+                self.tail if i == n - 1 else 0.0,
+                self.music if i == 0 else None,
+            )
             for i in range(n)
         ]
 
