@@ -209,6 +209,17 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for row in f:
+                if row.startswith(b"Pss:"):
+                    return int(row.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def _role(cmdline: bytes, root: bool) -> str:
     if root:
         return "parent"
@@ -237,6 +248,8 @@ class TreeMemory:
     interval: float = SAMPLE_INTERVAL
     peak_rss: int = 0
     peak_procs: int = 0
+    pss_at_peak: int = 0
+    """Summed PSS at the moment of the RSS peak."""
     at_peak: dict[str, list[int]] = field(default_factory=dict)
     """MB of each process counted in the peak, by role (parent, worker, ffmpeg)."""
     samples: int = 0
@@ -270,6 +283,9 @@ class TreeMemory:
         total = sum(rss for _, rss in counted)
         if total > self.peak_rss:
             self.peak_rss = total
+            # PSS shares each page among the processes mapping it (libraries, ffmpeg's binary), so it
+            # sums to what the tree really holds; reading it walks page tables, so only at a new peak.
+            self.pss_at_peak = sum(_pss(pid) for pid, _ in counted)
             self.at_peak = {}
             for pid, rss in counted:
                 role = _role(cmd[pid], pid == self.root)
@@ -584,7 +600,8 @@ def run_all(tmp: Path) -> dict[str, Any]:
         },
         "memory": {
             "cold": {"peak_rss": cold_mem.peak_rss, "processes": cold_mem.peak_procs,
-                     "samples": cold_mem.samples, "at_peak_mb": cold_mem.at_peak},
+                     "samples": cold_mem.samples, "at_peak_mb": cold_mem.at_peak,
+                     "pss_at_peak": cold_mem.pss_at_peak},
             "naive": {"peak_rss": naive_mem.peak_rss, "processes": naive_mem.peak_procs,
                       "samples": naive_mem.samples},
         },
@@ -608,7 +625,8 @@ def main() -> int:
                   f"run ({wall:.1f} s): its wall time is inflated; run again on a quiet machine")
     at_peak = results["memory"]["cold"]["at_peak_mb"]
     print("memory at the cold peak (MB): " + ", ".join(
-        f"{role} {' + '.join(map(str, sizes))}" for role, sizes in at_peak.items()))
+        f"{role} {' + '.join(map(str, sizes))}" for role, sizes in at_peak.items())
+        + f"; summed PSS (shared pages counted once) {results['memory']['cold']['pss_at_peak'] / 2**20:.0f}")
     stages: dict[str, Any] = results["stages"]
     print("\nstages: " + "\n        ".join(
         f"{name}: {_stage_text(stages[name])}" for name in ("cold", "warm", "incremental", "naive")))
