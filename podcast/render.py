@@ -14,7 +14,7 @@ engine of the show cost the sum of them. The workers are shared out between the 
 proportion to each one's work (characters times the engine's `cost`), and lines are handed out in
 script order, so chunks complete early. Workers put each line in the line cache; as soon as the
 lines of a chunk are there, the parent masters it (only the parent imports the mastering code) and
-a thread encodes it with ffmpeg, so mastering and encoding overlap synthesis. When a single line
+a thread encodes it with LAME, so mastering and encoding overlap synthesis. When a single line
 needs speaking (the usual incremental rebuild) it is spoken in-process: starting a worker and
 loading its model would cost more than the line.
 """
@@ -50,7 +50,7 @@ from podcast.tts import get_engine
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 7
+CHUNK_FORMAT = 8
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
@@ -315,8 +315,8 @@ def music_cues(settings: AudioSettings, root: Path) -> dict[str, Music]:
 
 
 ENCODERS = 2
-"""Threads running ffmpeg: encoding a line takes about a third of its synthesis, so two keep up
-with the voices and drain the last lines quickly."""
+"""Threads running LAME (it releases the GIL): encoding a line takes a fraction of its synthesis, so
+two keep up with the voices and drain the last lines quickly."""
 
 K = TypeVar("K", bound=Hashable)
 
