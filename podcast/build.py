@@ -289,11 +289,9 @@ def chapters_of(script: Script, rendering: Rendering) -> list[Chapter]:
 
 
 def cover_bytes(cfg: ShowConfig) -> tuple[bytes, str]:
-    from podcast.cover import check_cover, make_cover
+    from podcast.cover import show_cover
 
-    if cfg.show.cover is not None:
-        return check_cover(cfg.show.cover)
-    return make_cover(cfg.show.title), "image/jpeg"
+    return show_cover(cfg.show.cover, cfg.show.title, cfg.cache_dir)
 
 
 def package_stage(

@@ -27,6 +27,27 @@ RGB = tuple[int, int, int]
 RGBA = tuple[int, int, int, int]
 
 
+COVER_FORMAT = 1
+"""Bump when make_cover draws differently, so cached covers are drawn again."""
+
+
+def show_cover(cover: Path | None, title: str, cache_root: Path | None = None) -> tuple[bytes, str]:
+    """The show's cover file checked against the directories' rules, or one drawn from its title
+    and kept in the show's cache (drawing and compressing it costs about 0.15 s a build)."""
+    if cover is not None:
+        return check_cover(cover)
+    if cache_root is None:
+        return make_cover(title), "image/jpeg"
+    from podcast.cache import Cache, key
+
+    cache, digest = Cache(cache_root), key("cover", COVER_FORMAT, title, MIN_PX)
+    data = cache.get("cover", digest, ".jpg")
+    if data is None:
+        data = make_cover(title)
+        cache.put("cover", digest, ".jpg", data)
+    return data, "image/jpeg"
+
+
 def make_cover(title: str, size: int = MIN_PX) -> bytes:
     """A square RGB JPEG for the show: a gradient with a waveform, both derived from the title.
 

@@ -118,9 +118,9 @@ def _cover_bytes(cfg: ShowConfig) -> bytes:
 
     Like build.cover_bytes, without importing the build stack (scipy, pydub) into publish.
     """
-    from podcast.cover import check_cover, make_cover
+    from podcast.cover import show_cover
 
-    return check_cover(cfg.show.cover)[0] if cfg.show.cover is not None else make_cover(cfg.show.title)
+    return show_cover(cfg.show.cover, cfg.show.title, cfg.cache_dir)[0]
 
 
 def publish_site(cfg: ShowConfig, site: Path, *, check: bool = True) -> PublishReport:
