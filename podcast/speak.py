@@ -67,54 +67,98 @@ def init_worker(engine_modules: Sequence[str]) -> None:
 
 def synthesize(task: LineTask) -> None:
     """Worker entry: speak the line and store it in the line cache."""
-    store_line(cachemod.Cache(task.cache_root), task.key, speak_line(task))
+    cache = cachemod.Cache(task.cache_root)
+    store_line(cache, task.key, speak_line(task, cache))
     give_back_memory()
 
 
-def speak_line(task: LineTask) -> SpokenLine:
-    """Synthesize the task's sentences (as the voice should receive them); the line keeps the written ones."""
+SENTENCE_FORMAT = 1
+"""Bump when what a cached sentence holds changes."""
+
+
+def sentence_key(profile: VoiceProfile, sentence: str) -> str:
+    # Engine settings join the key only when set, like the line key.
+    extra = [dict(profile.settings)] if profile.settings else []
+    return cachemod.key(
+        "sentence", SENTENCE_FORMAT, profile.engine, profile.voice, profile.speed, sentence, *extra
+    )
+
+
+def speak_line(task: LineTask, cache: cachemod.Cache) -> SpokenLine:
+    """The task's sentences (as the voice should receive them) spoken and joined; the line keeps the
+    written ones. Each sentence is cached on its own, so editing one sentence of a paragraph speaks
+    that sentence only (and a line whose sentences are all cached loads no model)."""
     profile = task.profile
-    voice = engine(profile)
-    clips = []
+    clips: list[np.ndarray] = []
+    rate = 0
     for sentence in task.sentences:
-        try:
-            clip = voice.speak(sentence)
-        except EngineError as e:  # e.g. a refused API key: say which profile to fix
-            raise EngineError(f"voices/{profile.id}.toml: {e}") from None
-        except PodcastError:
-            raise
-        except Exception as e:  # an engine's own failure, whatever its type: name the place and the text
-            raise EngineError(
-                f"{voice.name} could not speak a sentence of '{task.section}': {sentence[:120]!r} ({e})"
-            ) from None
-        if not np.all(np.isfinite(clip)):
-            raise EngineError(f"{voice.name} returned invalid audio for '{task.section}': {sentence[:120]!r}")
+        key = sentence_key(profile, sentence)
+        cached = _load_pcm(cache.get("sentence", key, ".npz"))
+        if cached is not None:
+            clip, clip_rate, _ = cached
+        else:
+            clip, clip_rate = _speak(task, sentence), engine(profile).sample_rate
+            cache.put("sentence", key, ".npz", _pcm(clip, clip_rate))
+        if rate and clip_rate != rate:
+            raise EngineError(f"voices/{profile.id}.toml: the voice changed its sample rate mid-line")
+        rate = clip_rate
         clips.append(clip)
-    audio, spans = join_sentences(clips, voice.sample_rate, task.sentence_pause)
-    return SpokenLine(task.speaker, voice.sample_rate, audio, tuple(spans), task.written)
+    audio, spans = join_sentences(clips, rate or engine(profile).sample_rate, task.sentence_pause)
+    return SpokenLine(task.speaker, rate, audio, tuple(spans), task.written)
+
+
+def _speak(task: LineTask, sentence: str) -> np.ndarray:
+    voice = engine(task.profile)
+    try:
+        clip = voice.speak(sentence)
+    except EngineError as e:  # e.g. a refused API key: say which profile to fix
+        raise EngineError(f"voices/{task.profile.id}.toml: {e}") from None
+    except PodcastError:
+        raise
+    except Exception as e:  # an engine's own failure, whatever its type: name the place and the text
+        raise EngineError(
+            f"{voice.name} could not speak a sentence of '{task.section}': {sentence[:120]!r} ({e})"
+        ) from None
+    if not np.all(np.isfinite(clip)):
+        raise EngineError(f"{voice.name} returned invalid audio for '{task.section}': {sentence[:120]!r}")
+    return np.asarray(clip, np.float32)
+
+
+def _pcm(audio: np.ndarray, rate: int, spans: Sequence[tuple[int, int]] | None = None) -> bytes:
+    """16-bit PCM with its rate (and sentence spans), as the caches keep audio."""
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    if spans is None:
+        np.savez(buf, audio=pcm, rate=rate)
+    else:
+        np.savez(buf, audio=pcm, rate=rate, spans=np.asarray(spans, np.int64).reshape(-1, 2))
+    return buf.getvalue()
+
+
+def _load_pcm(data: bytes | None) -> tuple[np.ndarray, int, np.ndarray | None] | None:
+    """(audio, rate, spans or None) of a cached entry; None when missing or damaged (spoken again)."""
+    if data is None:
+        return None
+    try:
+        with np.load(io.BytesIO(data)) as z:
+            spans = z["spans"] if "spans" in z.files else None
+            return z["audio"].astype(np.float32) / 32767, int(z["rate"]), spans
+    except (ValueError, KeyError, OSError):
+        return None
 
 
 def store_line(cache: cachemod.Cache, key: str, line: SpokenLine) -> None:
     """Keep the line as 16-bit PCM with its sentence spans (mixing always reads it back from here,
     so a section mixes the same whether its lines were just spoken or cached long ago)."""
-    buf = io.BytesIO()
-    pcm = (np.clip(line.audio, -1, 1) * 32767).astype("<i2")
-    np.savez(buf, audio=pcm, spans=np.asarray(line.spans, np.int64).reshape(-1, 2), rate=line.rate)
-    cache.put("line", key, ".npz", buf.getvalue())
+    cache.put("line", key, ".npz", _pcm(line.audio, line.rate, line.spans))
 
 
 def load_line(cache: cachemod.Cache, key: str, speaker: str, sentences: Sequence[str]) -> SpokenLine | None:
     """The cached line, or None when it is missing or damaged (it is then synthesized again)."""
-    data = cache.get("line", key, ".npz")
-    if data is None:
+    got = _load_pcm(cache.get("line", key, ".npz"))
+    if got is None:
         return None
-    try:
-        with np.load(io.BytesIO(data)) as z:
-            audio = z["audio"].astype(np.float32) / 32767
-            spans = tuple((int(a), int(b)) for a, b in z["spans"])
-            rate = int(z["rate"])
-    except (ValueError, KeyError, OSError):
+    audio, rate, spans = got
+    if spans is None or len(spans) != len(sentences):
         return None
-    if len(spans) != len(sentences):
-        return None
-    return SpokenLine(speaker, rate, audio, spans, tuple(sentences))
+    return SpokenLine(speaker, rate, audio, tuple((int(a), int(b)) for a, b in spans), tuple(sentences))

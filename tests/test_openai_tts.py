@@ -12,6 +12,7 @@ import pytest
 from openai_speech_server import KEY, RATE, SpeechServer, hibari_voice, tone_voice
 
 from podcast.config import load_show
+from podcast.encode import decode
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.render import render
@@ -191,6 +192,29 @@ def test_a_failed_build_resumes_from_the_cache(api: SpeechServer, tmp_path: Path
     assert build(brisk) == [0, 1]
     assert api.inputs() == [s for s, line in zip(SENTENCES, _lines(), strict=True) if line.speaker == "host"]
     assert {r.instructions for r in api.requests} == {"Brisk."}
+
+
+def test_editing_one_sentence_of_a_paragraph_speaks_that_sentence_only(
+    api: SpeechServer, tmp_path: Path
+) -> None:
+    cfg = load_show(_openai_show(tmp_path / "show", "Warm and unhurried."))
+    first = "It scales the LSTM. It adds a matrix memory. It rivals Transformers."
+    edited = "It scales the LSTM. It adds exponential gates. It rivals Transformers."
+
+    def spoken(text: str) -> tuple[list[str], list[int], np.ndarray]:
+        api.requests.clear()
+        rendering = render(_one_line_script("cohost", text), cfg.profiles, cfg.audio, cfg.cache_dir, workers=1)
+        mp3 = tmp_path / "line.mp3"
+        rendering.write_mp3(mp3)
+        return api.inputs(), rendering.synthesized_sections, decode(str(mp3))
+
+    said, sections, before = spoken(first)
+    assert said == ["It scales the LSTM.", "It adds a matrix memory.", "It rivals Transformers."]
+    said, sections, after = spoken(edited)
+    assert said == ["It adds exponential gates."] and sections == [0]  # the line is new; one sentence spoken
+    assert len(after) > 0 and not np.array_equal(before, after)
+    said, sections, again = spoken(first)  # the first version is whole in the line cache
+    assert said == [] and sections == [] and np.array_equal(again, before)
 
 
 def _lines() -> list[Line]:
