@@ -1,7 +1,7 @@
 """What the audio stages hand each other: spoken lines, timed sentences, music cues.
 
-numpy only, on purpose: the synthesis workers import this (and nothing of mastering), so a worker
-process never pays for scipy, which costs about 80 MB of resident memory per process.
+numpy only, on purpose: the synthesis workers import this and nothing of mastering, so a worker
+process holds its voice model and little else.
 """
 
 from __future__ import annotations

@@ -1,21 +1,22 @@
 """Mastering DSP on mono float32 audio: loudness levelling and a true-peak limiter.
 
-Loudness is ITU-R BS.1770 (pyloudnorm). A mono file is heard on two speakers, so the listener's
-loudness is the mono measurement + 3 LU (EBU Tech 3344 "dual mono"); targets here are given as heard.
-Each utterance is levelled to the target on its own: the voices then match each other, and the
-episode's integrated loudness equals the target without a second pass over the whole file, which
-is what lets sections be mastered and encoded independently and in parallel.
+Loudness is ITU-R BS.1770 with pyloudnorm's K-weighting filters. A mono file is heard on two
+speakers, so the listener's loudness is the mono measurement + 3 LU (EBU Tech 3344 "dual mono");
+targets here are given as heard. Each utterance is levelled to the target on its own: the voices
+then match each other, and the episode's integrated loudness equals the target without a second
+pass over the whole file, which is what lets sections be mastered and encoded independently and
+in parallel.
+
+numpy only (the filters are in podcast.dsp): scipy would cost the render parent about 100 MB.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import firwin, lfilter, lfilter_zi, resample_poly, upfirdn
 
+from podcast import dsp
 from podcast.audio import SAMPLE_RATE
 
 DUAL_MONO_OFFSET = 3.0103
@@ -33,7 +34,7 @@ def resample(audio: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndar
     if rate == target:
         return audio.astype(np.float32, copy=False)
     g = math.gcd(rate, target)
-    return resample_poly(audio, target // g, rate // g).astype(np.float32)
+    return dsp.resample_poly(audio, target // g, rate // g)
 
 
 def loudness(audio: np.ndarray, rate: int) -> float:
@@ -52,14 +53,11 @@ def loudness(audio: np.ndarray, rate: int) -> float:
     usable = len(audio) // hop * hop
     if not np.any(audio[:usable]):
         return float("-inf")
-    filters = _k_weighting(rate)
-    states = [lfilter_zi(b, a) * 0.0 for b, a in filters]
+    weigh = dsp.k_weighter(rate)
     hops = []
     piece = 100 * hop
     for start in range(0, usable, piece):
-        x = audio[start : min(usable, start + piece)].astype(np.float64)
-        for i, (b, a) in enumerate(filters):
-            x, states[i] = lfilter(b, a, x, zi=states[i])
+        x = weigh(audio[start : min(usable, start + piece)])
         hops.append(np.mean(np.square(x).reshape(-1, hop), axis=1))
     power = np.concatenate(hops)
     blocks = np.convolve(power, np.full(4, 0.25), mode="valid")
@@ -75,14 +73,6 @@ def loudness(audio: np.ndarray, rate: int) -> float:
     return float(-0.691 + 10 * np.log10(np.mean(gated)))
 
 
-@functools.cache
-def _k_weighting(rate: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    from pyloudnorm import Meter
-
-    meter = Meter(rate)
-    return tuple((f.b, f.a) for f in (meter._filters["high_shelf"], meter._filters["high_pass"]))
-
-
 def level(audio: np.ndarray, rate: int, target_lufs: float) -> np.ndarray:
     """Gain `audio` so it measures `target_lufs` as heard on two speakers."""
     measured = loudness(audio, rate)
@@ -96,7 +86,7 @@ def true_peak(audio: np.ndarray) -> float:
     """Peak of the 4x oversampled signal (BS.1770 annex 2), as a linear amplitude."""
     if len(audio) == 0:
         return 0.0
-    return float(np.max(np.abs(resample_poly(audio, 4, 1))))
+    return float(np.max(np.abs(dsp.resample_poly(audio, 4, 1))))
 
 
 PEAK_BLOCK = 2048
@@ -105,8 +95,7 @@ HOT_FLOOR = 10 ** (-4 / 20)
 signal hides about 3 dB at most between its samples (a sine at a quarter of the rate, sampled at
 45 degrees). Oversampling only the blocks above it costs a third less than from 6 dB below."""
 _HALF = 40
-_FIR = (firwin(2 * _HALF + 1, 1 / 4, window=("kaiser", 5.0)) * 4).astype(np.float32)
-"""The interpolation filter scipy's resample_poly(x, 4, 1) designs, made once."""
+"""Samples of context on each side of an oversampled run; the 4x filter reaches 10 of them."""
 
 
 def oversampled_peaks(audio: np.ndarray, floor: float) -> np.ndarray:
@@ -128,9 +117,7 @@ def oversampled_peaks(audio: np.ndarray, floor: float) -> np.ndarray:
     for first, last in zip(np.r_[hot[0], hot[breaks + 1]], np.r_[hot[breaks], hot[-1]], strict=True):
         lo, hi = first * PEAK_BLOCK, min(n, (last + 1) * PEAK_BLOCK)
         a, b = max(0, lo - _HALF), min(n, hi + _HALF)
-        # upfirdn's output k is input time (k - len(_FIR) // 2) / 4: drop the filter's delay.
-        over = np.abs(upfirdn(_FIR, audio[a:b], up=4))[len(_FIR) // 2 :][: 4 * (b - a)]
-        over = np.pad(over, (0, 4 * (b - a) - len(over))).reshape(-1, 4).max(axis=1)
+        over = np.abs(dsp.resample_poly(audio[a:b], 4, 1)).reshape(-1, 4).max(axis=1)
         peaks[lo:hi] = np.maximum(peaks[lo:hi], over[lo - a : hi - a])
     return peaks
 
@@ -153,7 +140,7 @@ def limit(
         return audio
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
     size = 2 * max(1, int(window * rate / 2)) + 1
-    gain = uniform_filter1d(minimum_filter1d(need, size, mode="nearest"), size, mode="nearest")
+    gain = dsp.uniform_filter1d(dsp.minimum_filter1d(need, size, mode="nearest"), size, mode="nearest")
     out = (audio * gain).astype(np.float32)
     # The average can sit a hair above the minimum in float rounding: clamp what remains.
     return np.clip(out, -ceiling, ceiling)

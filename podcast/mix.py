@@ -12,6 +12,7 @@ import numpy as np
 
 from podcast.audio import SAMPLE_RATE, Music, SpokenLine, TimedSentence
 from podcast.config import AudioSettings
+from podcast.dsp import maximum_filter1d, uniform_filter1d
 from podcast.master import level, limit, resample
 
 
@@ -131,8 +132,6 @@ def _loop(audio: np.ndarray, n: int, crossfade: float = 0.5) -> np.ndarray:
 
 def _duck_gain(voice: np.ndarray, duck_db: float) -> np.ndarray:
     """1 where nobody speaks, 10^(duck_db/20) while someone does, with smooth ramps around speech."""
-    from scipy.ndimage import maximum_filter1d, uniform_filter1d
-
     power = uniform_filter1d(voice.astype(np.float32) ** 2, int(0.05 * SAMPLE_RATE))
     speaking = (power > 10 ** (-55 / 10)).astype(np.float32)
     # Duck a little before the first word and hold through the short pauses between sentences.

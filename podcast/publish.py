@@ -116,7 +116,7 @@ def _unique_slugs(built: Sequence[tuple[Path, BuiltEpisode]]) -> None:
 def _cover_bytes(cfg: ShowConfig) -> bytes:
     """The show's cover, checked against the directories' rules, or one drawn from the title.
 
-    Like build.cover_bytes, without importing the build stack (scipy, pydub) into publish.
+    Like build.cover_bytes, without importing the build stack into publish.
     """
     from podcast.cover import show_cover
 

@@ -484,7 +484,7 @@ def _mix(
     job: SectionJob, part: Part, tasks: Sequence[LineTask], cache: cachemod.Cache
 ) -> tuple[np.ndarray, list[TimedSentence]]:
     """The part's lines from the line cache, mixed and mastered."""
-    from podcast.mix import mix_section  # scipy: the parent's, never a worker's
+    from podcast.mix import mix_section  # mastering: the parent's, never a worker's
 
     spoken: list[SpokenLine] = []
     for t in tasks:

@@ -1,8 +1,8 @@
 """The synthesis stage: speak one script line with its voice and keep it in the line cache.
 
 This runs in the renderer's worker processes, one process per engine (podcast.render), so it imports
-only numpy, the engines and the cache, never mastering: scipy alone would add about 80 MB to every
-worker. A worker returns nothing big: the line goes to the cache, where the parent reads it back.
+only numpy, the engines and the cache, never mastering. A worker returns nothing big: the line goes
+to the cache, where the parent reads it back.
 """
 
 from __future__ import annotations
