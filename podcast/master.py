@@ -13,6 +13,7 @@ numpy only (the filters are in podcast.dsp): scipy would cost the render parent 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,13 +38,16 @@ def resample(audio: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndar
     return dsp.resample_poly(audio, target // g, rate // g)
 
 
-def loudness(audio: np.ndarray, rate: int) -> float:
+def loudness(
+    audio: np.ndarray, rate: int, weigh: Callable[[np.ndarray], np.ndarray] | None = None
+) -> float:
     """Integrated loudness (LUFS) of mono samples as measured on one channel; -inf for silence.
 
     ITU-R BS.1770-4 with pyloudnorm's K-weighting filters, computed in 10-second pieces carrying
     the filter state across them, so memory stays small however long the audio (pyloudnorm's own
     meter makes several float64 copies of the whole signal). Gating blocks are 400 ms with 75%
-    overlap, built from 100 ms hops.
+    overlap, built from 100 ms hops. `weigh` replaces the K-weighting filter (a stateful callable
+    fed consecutive pieces), so tests can measure the same way with a reference filter.
     """
     if len(audio) < int(0.4 * rate):
         # BS.1770 gates in 400 ms blocks; repeating a short clip keeps its loudness and fills a block.
@@ -53,7 +57,7 @@ def loudness(audio: np.ndarray, rate: int) -> float:
     usable = len(audio) // hop * hop
     if not np.any(audio[:usable]):
         return float("-inf")
-    weigh = dsp.k_weighter(rate)
+    weigh = weigh or dsp.k_weighter(rate)
     hops = []
     piece = 100 * hop
     for start in range(0, usable, piece):
