@@ -33,11 +33,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from podcast.audio.render import Rendering, render
 from podcast.build import chapters_of
 from podcast.config import AudioSettings
 from podcast.models import Category, Line, Script, Section, Show, VoiceProfile
-from podcast.render import Rendering, render
-from podcast.speech import speakable, split_sentences
+from podcast.writing.speech import speakable, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "results.json"
@@ -357,8 +357,8 @@ class Run:
 
 def papercast_run(script: Script, cache: Path, mp3: Path) -> Run:
     """render + write_mp3 + tag_mp3 with a generated cover, timed stage by stage."""
-    from podcast.cover import show_cover
-    from podcast.tag import tag_mp3
+    from podcast.episode.cover import show_cover
+    from podcast.episode.tag import tag_mp3
 
     with CpuMeter() as cpu:
         t0 = time.perf_counter()

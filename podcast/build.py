@@ -16,15 +16,17 @@ from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from podcast import cache, catalog, sources
+from podcast import cache
+from podcast.audio.render import Progress, Rendering
 from podcast.config import EpisodeFile, ShowConfig, load_episode
 from podcast.edits import Generated
+from podcast.episode import catalog
 from podcast.errors import ConfigError, InputError
 from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
-from podcast.render import Progress, Rendering
-from podcast.speech import speakable
+from podcast.research import sources
 from podcast.summarize.base import TokenUse, read_prompt
+from podcast.writing.speech import speakable
 
 SUMMARIES = "summaries"
 SCRIPT = "script.md"
@@ -50,7 +52,7 @@ def build_episode(
     ep = load_episode(folder)
     gen = Generated(folder)
     papers = sources.papers_of(ep, folder)
-    from podcast.arxiv import add_full_text
+    from podcast.research.arxiv import add_full_text
 
     papers = add_full_text(papers, cfg, gen.warnings.append)
     summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights)
@@ -58,7 +60,7 @@ def build_episode(
         script = script_stage(folder, ep, summaries, cfg, gen, log)
     finally:
         gen.save()  # the summaries written are ours even when the script could not be written
-    from podcast.render import render
+    from podcast.audio.render import render
 
     rendering = render(
         script,
@@ -207,11 +209,11 @@ def script_stage(
 ) -> Script:
     """script.md: written from the summaries when missing or out of date, kept when edited by hand.
 
-    With cfg.dialogue each paper is an exchange between the hosts written by the LLM (podcast.dialogue);
-    a failure leaves script.md as it was.
+    With cfg.dialogue each paper is an exchange between the hosts written by the LLM
+    (podcast.writing.dialogue); a failure leaves script.md as it was.
     """
-    from podcast.dialogue import DialogueWriter, read_dialogue_prompt
-    from podcast.script import parse_markdown, to_markdown, write_script
+    from podcast.writing.dialogue import DialogueWriter, read_dialogue_prompt
+    from podcast.writing.script import parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
     path = folder / SCRIPT
@@ -276,7 +278,7 @@ def episode_guid(cfg: ShowConfig, folder: Path, ep: EpisodeFile) -> str:
     """ep.guid, or a UUID derived from the show's podcast:guid and the folder name (stable forever)."""
     if ep.guid:
         return ep.guid
-    from podcast.feed import podcast_guid
+    from podcast.publish.feed import podcast_guid
 
     show_guid = cfg.show.guid or podcast_guid(cfg.show.feed_url)
     return str(uuid.uuid5(uuid.UUID(show_guid), folder.name))
@@ -289,7 +291,7 @@ def chapters_of(script: Script, rendering: Rendering) -> list[Chapter]:
 
 
 def cover_bytes(cfg: ShowConfig) -> tuple[bytes, str]:
-    from podcast.cover import show_cover
+    from podcast.episode.cover import show_cover
 
     return show_cover(cfg.show.cover, cfg.show.title, cfg.cache_dir)
 
@@ -302,8 +304,9 @@ def package_stage(
     rendering: Rendering,
     cfg: ShowConfig,
 ) -> BuiltEpisode:
-    from podcast import newsletter, transcript
-    from podcast.tag import tag_mp3
+    from podcast.episode import transcript
+    from podcast.episode.tag import tag_mp3
+    from podcast.writing import newsletter
 
     out = catalog.build_dir(folder)
     slug = folder.name

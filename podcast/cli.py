@@ -220,7 +220,7 @@ def _new(args: argparse.Namespace) -> None:
         folder = new_from_newsletter(args.episode_dir, args.from_newsletter, title=args.title, day=args.date)
         print(f"created {folder}: review its summaries/, then: podcast build {folder}")
         return
-    from podcast import discover
+    from podcast.research import discover
 
     start = args.episode_dir.parent
     cfg = _show(start if start.is_dir() else None)
@@ -247,7 +247,7 @@ def _ask(prompt: str) -> str | None:
 
 
 def _find(args: argparse.Namespace) -> None:
-    from podcast import discover
+    from podcast.research import discover
 
     cfg = _show()
     query = discover.find_query(cfg.find, since=args.since, until=args.until, categories=args.category,
@@ -299,7 +299,7 @@ def _build(args: argparse.Namespace) -> None:
 
 
 def _publish(args: argparse.Namespace) -> None:
-    from podcast.publish import SiteCheckFailed, publish_site
+    from podcast.publish.local import SiteCheckFailed, publish_site
 
     if args.dry_run and not args.to:
         raise PodcastError("--dry-run goes with --to s3://BUCKET/PREFIX; a local publish has no dry run")
@@ -322,7 +322,7 @@ def _publish(args: argparse.Namespace) -> None:
 
 
 def _upload(cfg: ShowConfig, url: str, dry_run: bool, t0: float) -> None:
-    from podcast.upload import describe_bytes, publish_to_s3
+    from podcast.publish.s3 import describe_bytes, publish_to_s3
 
     report, up = publish_to_s3(cfg, url, dry_run=dry_run)
     took = time.perf_counter() - t0
@@ -353,7 +353,7 @@ def _site_and_show(site: Path | None) -> tuple[Path, ShowConfig | None]:
 
 
 def _check(args: argparse.Namespace) -> None:
-    from podcast.check import CheckFailed, inspect_site
+    from podcast.publish.check import CheckFailed, inspect_site
 
     site, cfg = _site_and_show(args.site)
     t0 = time.perf_counter()
@@ -372,7 +372,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from podcast.serve import SiteServer, published_base_url, serve
+    from podcast.publish.serve import SiteServer, published_base_url, serve
 
     site, _ = _site_and_show(args.site)
 

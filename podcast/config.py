@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 from podcast.errors import ConfigError
-from podcast.lexicon import Lexicon, load_lexicon
 from podcast.models import Category, Show, VoiceProfile
 from podcast.summarize.base import SummarizerSettings, resolve_engine
+from podcast.writing.lexicon import Lexicon, load_lexicon
 
 T = TypeVar("T")
 PLACEHOLDER_HOSTS = ("example.com", "example.org", "example.net", "localhost")
@@ -440,7 +440,7 @@ def _check_base_url(url: str, path: Path, warnings: list[str]) -> str:
 
 
 def _check_category(name: str, sub: str, path: Path) -> None:
-    from podcast.categories import APPLE_CATEGORIES
+    from podcast.publish.categories import APPLE_CATEGORIES
 
     if name not in APPLE_CATEGORIES:
         raise ConfigError(f'{path}: category {name!r} is not an Apple Podcasts category; e.g. "Technology"')

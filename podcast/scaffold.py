@@ -23,7 +23,7 @@ def init_show(target: Path) -> Path:
     try:
         shutil.copytree(TEMPLATE, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
         write_text(target / ".gitignore", ".cache/\npublic/\nepisodes/*/build/\n")
-        from podcast.musicgen import write as write_music
+        from podcast.audio.music import write as write_music
 
         write_music(target / "music")  # ours to give away; off until podcast.toml names it
     except OSError as e:
@@ -40,7 +40,7 @@ def new_from_newsletter(folder: Path, newsletter: Path, *, title: str | None, da
     """
     from podcast.build import summary_markdown, summary_path
     from podcast.models import Summary
-    from podcast.sources import episode_toml, parse_newsletter
+    from podcast.research.sources import episode_toml, parse_newsletter
 
     check_new_episode(folder)
     try:
@@ -62,7 +62,7 @@ def new_from_newsletter(folder: Path, newsletter: Path, *, title: str | None, da
 def new_from_papers(folder: Path, papers: Sequence[Paper], *, title: str | None, day: str | None) -> Path:
     """An episode folder whose episode.toml lists papers with their abstracts (from arXiv):
     the first build summarizes them."""
-    from podcast.sources import episode_toml
+    from podcast.research.sources import episode_toml
 
     check_new_episode(folder)
     if not papers:

@@ -1,6 +1,6 @@
 """`podcast voices` and `podcast say`: which voices work on this machine, and any text spoken with one.
 
-`say` speaks through the episode machinery itself (podcast.render): the same speech normalization,
+`say` speaks through the episode machinery itself (podcast.audio.render): the same speech normalization,
 sentence splitting, line cache and mastering, so a voice sounds in a test clip exactly as it will
 in an episode. Inside a show folder it uses the show's voice profiles, audio settings and cache;
 elsewhere the voices `podcast init` writes, default audio settings and a per-user cache.
@@ -19,13 +19,13 @@ from pathlib import Path
 
 from mutagen.id3 import ID3, TIT2, TPE1
 
+from podcast.audio.render import Progress, Rendering, render
 from podcast.config import AudioSettings, ShowConfig, find_root, load_show, load_voices, voice_profile
 from podcast.errors import ConfigError, EngineError, InputError
 from podcast.fsutil import atomic_open
 from podcast.models import Line, Script, Section, VoiceProfile
-from podcast.render import Progress, Rendering, render
-from podcast.speech import speakable
 from podcast.tts import TTSEngine, engine_names, get_engine
+from podcast.writing.speech import speakable
 
 DEFAULT_VOICES = Path(__file__).parent / "data" / "init" / "voices"
 """The profiles `podcast init` writes: what `say` offers outside a show."""

@@ -16,14 +16,14 @@ import imageio_ffmpeg
 from PIL import Image, ImageDraw
 
 from podcast.models import BuiltEpisode, Category, Chapter, Cue, Paper, Show, Summary
-from podcast.newsletter import notes_html, plain_description, render_html, render_markdown
-from podcast.site import (
+from podcast.publish.site import (
     NEWSLETTER_FEED,
     episode_page,
     render_episode_page,
     render_index,
     render_newsletter_feed,
 )
+from podcast.writing.newsletter import notes_html, plain_description, render_html, render_markdown
 
 SHOW = Show(
     title="Papers & Pods",

@@ -18,16 +18,17 @@ from pathlib import Path
 import pytest
 from arxiv_server import FakeArxiv, corrupt, encrypted, make_pdf
 
-from podcast import catalog, cli
-from podcast.arxiv import API_ENV, ArxivClient, ArxivUnavailable, add_full_text, endpoint, parse_id
+from podcast import cli
 from podcast.build import summarize_stage
 from podcast.config import load_episode, load_show
 from podcast.edits import Generated
+from podcast.episode import catalog
 from podcast.errors import ConfigError, InputError
-from podcast.ledger import FILE, Ledger
 from podcast.models import BuiltEpisode, Paper
+from podcast.research.arxiv import API_ENV, ArxivClient, ArxivUnavailable, add_full_text, endpoint, parse_id
+from podcast.research.ledger import FILE, Ledger
+from podcast.research.sources import papers_of
 from podcast.scaffold import init_show
-from podcast.sources import papers_of
 
 DELAY = 0.05
 WEEK = ["--since", "2024-05-06", "--until", "2024-05-12"]

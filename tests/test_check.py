@@ -15,15 +15,15 @@ from lxml import etree
 from mutagen.id3 import ID3
 from PIL import Image
 
-from podcast import transcript
-from podcast.check import Problem, check_site, id3v2_size, measure_loudness, scan_mp3
+from podcast.audio.encode import count_frames, encode_chunk
+from podcast.audio.master import SAMPLE_RATE, level
 from podcast.cli import main
-from podcast.encode import count_frames, encode_chunk
-from podcast.feed import episode_path, render_feed
-from podcast.feed_ext import NAMESPACES
-from podcast.master import SAMPLE_RATE, level
+from podcast.episode import transcript
+from podcast.episode.tag import tag_mp3
 from podcast.models import BuiltEpisode, Category, Chapter, Cue, Show
-from podcast.tag import tag_mp3
+from podcast.publish.check import Problem, check_site, id3v2_size, measure_loudness, scan_mp3
+from podcast.publish.feed import episode_path, render_feed
+from podcast.publish.feed_ext import NAMESPACES
 
 SHOW = Show(
     title="Check Weekly",

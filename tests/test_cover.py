@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from podcast.cover import check_cover, make_cover
+from podcast.episode.cover import check_cover, make_cover
 from podcast.errors import ConfigError
 
 

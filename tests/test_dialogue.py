@@ -16,12 +16,12 @@ from openai_server import FakeOpenAI, completion, openai_env
 
 from podcast.build import script_stage
 from podcast.config import load_episode, load_show
-from podcast.dialogue import DIALOGUE_TRIES, parse_turns, read_dialogue_prompt
 from podcast.edits import Generated
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Summary
+from podcast.research.sources import papers_of
 from podcast.scaffold import TEMPLATE
-from podcast.sources import papers_of
+from podcast.writing.dialogue import DIALOGUE_TRIES, parse_turns, read_dialogue_prompt
 
 API_KEY = "sk-test-dialogue-77"
 TITLE = "xLSTM: Extended Long Short-Term Memory"

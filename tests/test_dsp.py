@@ -1,4 +1,4 @@
-"""podcast.dsp against what it replaces: scipy.signal, scipy.ndimage and pyloudnorm (test-time only).
+"""podcast.audio.dsp against what it replaces: scipy.signal, scipy.ndimage and pyloudnorm (test-time only).
 
 Mastering must not change when the primitives move to numpy: each function is compared with its
 scipy original on random and speech-like signals, edge cases included, and loudness with the
@@ -20,9 +20,9 @@ import scipy.ndimage as ndimage
 import scipy.signal as signal
 from pyloudnorm import Meter
 
-from podcast import dsp
-from podcast.master import SAMPLE_RATE, limit, loudness, oversampled_peaks, resample, true_peak
-from podcast.mix import _duck_gain
+from podcast.audio import dsp
+from podcast.audio.master import SAMPLE_RATE, limit, loudness, oversampled_peaks, resample, true_peak
+from podcast.audio.mix import _duck_gain
 
 RATES = (16000, 22050, 24000, 44100, 48000)
 LENGTHS = (0, 1, 2, 5, 17, 80, 81, 1001, 24001)
@@ -259,11 +259,11 @@ def test_mastering_and_mixing_never_import_scipy_or_pyloudnorm() -> None:
     code = """
 import sys
 import numpy as np
-import podcast.mix as mix
-from podcast.audio import Music, SpokenLine
+import podcast.audio.mix as mix
+from podcast.audio.clips import Music, SpokenLine
 from podcast.config import AudioSettings
-from podcast.master import level, limit, loudness, resample, true_peak
-from podcast.musicgen import make_bed, make_stinger
+from podcast.audio.master import level, limit, loudness, resample, true_peak
+from podcast.audio.music import make_bed, make_stinger
 
 x = (np.random.default_rng(0).standard_normal(48000) * 0.3).astype(np.float32)
 loudness(x, 24000); level(x, 24000, -16.0); limit(x, -1.0, 24000); true_peak(x)

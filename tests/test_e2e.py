@@ -20,10 +20,10 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
-from podcast.check import measure_loudness
-from podcast.encode import ffmpeg_exe
-from podcast.speech import speakable
-from podcast.transcript import parse_srt, parse_vtt
+from podcast.audio.encode import ffmpeg_exe
+from podcast.episode.transcript import parse_srt, parse_vtt
+from podcast.publish.check import measure_loudness
+from podcast.writing.speech import speakable
 
 SLUG = "2024-05-10-three-papers"
 EPISODE = '''title = "Three papers & a <test>: \\"quotes\\""

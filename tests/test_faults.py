@@ -18,11 +18,11 @@ import pytest
 # is importable there too (render passes it to the workers).
 from flaky_engine import FlakyEngine  # noqa: F401  (registers the "flaky" engine)
 
+from podcast.audio.encode import ffmpeg_exe
 from podcast.build import build_episode
 from podcast.config import load_show
-from podcast.encode import ffmpeg_exe
+from podcast.episode.transcript import parse_srt, parse_vtt
 from podcast.errors import EngineError
-from podcast.transcript import parse_srt, parse_vtt
 
 EPISODE = "episodes/first-week"
 SUMMARY = "summaries/2405.04517.md"

@@ -14,8 +14,8 @@ import pytest
 from lxml import etree
 
 from podcast.errors import ConfigError, InputError
-from podcast.feed import cover_name, episode_url, podcast_guid, render_feed
 from podcast.models import BuiltEpisode, Category, Chapter, Show, Transcripts
+from podcast.publish.feed import cover_name, episode_url, podcast_guid, render_feed
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

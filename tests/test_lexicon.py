@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from podcast import cache as cachemod
+from podcast.audio.render import SectionJob, render
 from podcast.config import AudioSettings, load_show
 from podcast.errors import ConfigError
-from podcast.lexicon import Lexicon, load_lexicon, parse_lexicon
 from podcast.models import Line, Script, Section, VoiceProfile
-from podcast.render import SectionJob, render
 from podcast.scaffold import init_show
+from podcast.writing.lexicon import Lexicon, load_lexicon, parse_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOW_LEXICON = ROOT / "voices" / "lexicon.toml"

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcast.check import measure_loudness
-from podcast.encode import decode
-from podcast.master import SAMPLE_RATE, loudness
-from podcast.mix import INTRO_MUSIC_LEAD, OUTRO_MUSIC_TAIL, _duck_gain, _loop
-from podcast.musicgen import make_bed, make_stinger
-from podcast.transcript import parse_vtt
+from podcast.audio.encode import decode
+from podcast.audio.master import SAMPLE_RATE, loudness
+from podcast.audio.mix import INTRO_MUSIC_LEAD, OUTRO_MUSIC_TAIL, _duck_gain, _loop
+from podcast.audio.music import make_bed, make_stinger
+from podcast.episode.transcript import parse_vtt
+from podcast.publish.check import measure_loudness
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 EPISODE = "episodes/first-week"

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from podcast.models import Chapter, Paper, Summary
-from podcast.newsletter import NOTES_TAGS, notes_html, plain_description, render_html, render_markdown
+from podcast.writing.newsletter import NOTES_TAGS, notes_html, plain_description, render_html, render_markdown
 
 NASTY_TITLE = 'Q&A: "Attention" <script>alert(1)</script> & [more] *bold* snake_case \\ &amp;'
 NASTY_SUMMARY = 'Tom & Jerry <img src=x onerror="alert(1)"> say "hi" &lt;b&gt;.\n\nSecond paragraph.'
@@ -102,7 +102,7 @@ def test_format_reads_back_to_what_was_written() -> None:
 
 
 def test_the_product_importer_reads_it_back() -> None:
-    sources = pytest.importorskip("podcast.sources")
+    sources = pytest.importorskip("podcast.research.sources")
     summaries = (Summary(paper("xLSTM: *Extended* LSTM & Q&A <b>", EIGHT, "https://arxiv.org/abs/2405.04517"),
                          "Body one.\n\nMore."), SUMMARIES[1])
     md = render_markdown("Week 20", DAY, "Intro.", summaries, "Outro.")

@@ -32,8 +32,8 @@ from podcast.config import ShowConfig, load_episode, load_show
 from podcast.edits import Generated
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Paper, Summary
+from podcast.research.sources import papers_of
 from podcast.scaffold import TEMPLATE
-from podcast.sources import papers_of
 from podcast.summarize import (
     ONE_LINE_WORDS,
     Summarizer,

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from openai_speech_server import KEY, RATE, SpeechServer, hibari_voice, tone_voice
 
+from podcast.audio.encode import decode
+from podcast.audio.render import render
 from podcast.config import load_show
-from podcast.encode import decode
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Line, Script, Section, VoiceProfile
-from podcast.render import render
 from podcast.scaffold import init_show
 from podcast.tts import get_engine
 from podcast.tts.openai import API_LIMIT, PIECE_PAUSE, OpenAIEngine, wav_samples

@@ -27,8 +27,8 @@ from lxml import etree
 from PIL import Image
 
 import podcast.config
-import podcast.publish
-import podcast.site  # noqa: F401 - imported once here, not in every forked publish
+import podcast.publish.local
+import podcast.publish.site  # noqa: F401 - imported once here, not in every forked publish
 from podcast import cli
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]

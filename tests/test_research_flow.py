@@ -14,7 +14,7 @@ from arxiv_server import FakeArxiv, make_pdf
 from conftest import RunCli
 from openai_server import FakeOpenAI, completion, serve_openai
 
-from podcast.arxiv import API_ENV
+from podcast.research.arxiv import API_ENV
 from podcast.scaffold import init_show
 
 PDF_MARK = "The mLSTM cell stores a matrix memory and retrieves from it with a query vector."

@@ -17,9 +17,9 @@ import feedparser
 import pytest
 
 from podcast.errors import PublishError
-from podcast.feed import episode_path, render_feed
 from podcast.models import BuiltEpisode, Category, Show
-from podcast.serve import SiteServer, make_server, running
+from podcast.publish.feed import episode_path, render_feed
+from podcast.publish.serve import SiteServer, make_server, running
 
 SHOW = Show(
     title="Serve Weekly",

@@ -14,7 +14,7 @@ import pytest
 from sitesample import COVER, INTRO, SHOW, SampleSite, make_episode, write_site
 
 from podcast.errors import ConfigError
-from podcast.site import NEWSLETTER_FEED, render_episode_page, render_index, render_newsletter_feed
+from podcast.publish.site import NEWSLETTER_FEED, render_episode_page, render_index, render_newsletter_feed
 
 
 @pytest.fixture(scope="module")

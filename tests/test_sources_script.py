@@ -11,10 +11,10 @@ from podcast.config import AudioSettings, ShowFile, VoiceFile, from_table, load_
 from podcast.edits import Generated
 from podcast.errors import ConfigError, InputError
 from podcast.models import Line, Paper, Script, Section, Summary, VoiceProfile
-from podcast.newsletter import render_markdown
+from podcast.research.sources import parse_newsletter
 from podcast.scaffold import init_show, new_from_newsletter
-from podcast.script import parse_markdown, to_markdown, write_script
-from podcast.sources import parse_newsletter
+from podcast.writing.newsletter import render_markdown
+from podcast.writing.script import parse_markdown, to_markdown, write_script
 
 DATA = Path(__file__).parent / "data"
 HOST = VoiceProfile("host", "Joe", "piper", "joe")

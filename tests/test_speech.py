@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from podcast.speech import MAX_PIECE, SPEAKABLE_PUNCTUATION, speakable, split_sentences
+from podcast.writing.speech import MAX_PIECE, SPEAKABLE_PUNCTUATION, speakable, split_sentences
 
 # -- speakable: one table per concern ----------------------------------------------------------------
 

@@ -15,9 +15,9 @@ from mutagen.id3 import ID3, TXXX, CTOCFlags
 from mutagen.mp3 import MP3
 from PIL import Image
 
+from podcast.episode.tag import chapter_bounds_ms, read_chapters, tag_mp3
 from podcast.errors import AudioError
 from podcast.models import Category, Chapter, Show
-from podcast.tag import chapter_bounds_ms, read_chapters, tag_mp3
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 SHOW = Show(

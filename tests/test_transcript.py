@@ -9,9 +9,7 @@ import re
 
 import pytest
 
-from podcast.errors import InputError
-from podcast.models import Chapter, Cue
-from podcast.transcript import (
+from podcast.episode.transcript import (
     chapters_json,
     long_lines,
     make_cues,
@@ -21,6 +19,8 @@ from podcast.transcript import (
     to_srt,
     to_vtt,
 )
+from podcast.errors import InputError
+from podcast.models import Chapter, Cue
 
 LONG = (
     "This paper replaces recurrence and convolutions entirely with attention, which lets the model "

@@ -25,11 +25,12 @@ from episodecopy import add_episode
 from lxml import etree
 from moto.server import ThreadedMotoServer
 
-from podcast import cli, upload
+from podcast import cli
 from podcast.config import load_show
 from podcast.errors import PublishError
-from podcast.publish import publish_site
-from podcast.upload import Retry, make_client, upload_site
+from podcast.publish import s3 as upload
+from podcast.publish.local import publish_site
+from podcast.publish.s3 import Retry, make_client, upload_site
 
 RunCli = Callable[..., Any]
 RunIn = Callable[..., "Result"]

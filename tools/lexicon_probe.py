@@ -9,7 +9,7 @@ with a grammar that fixes the carrier words and lets the term's slot be either t
 pronunciation (one dictionary word) or any sequence of phones: when the voice says the term as
 intended, the single word wins; otherwise the phones show what was heard instead. A term a voice
 is heard saying as intended in at most half the carriers is tried again with each respelling of
-the candidate, applied through podcast.lexicon; the first respelling every voice then says as
+the candidate, applied through podcast.writing.lexicon; the first respelling every voice then says as
 intended in three carriers of four becomes the entry (per-engine ones when no single respelling
 works for all). Finally the whole written lexicon is applied as a build would apply it, and every
 term it touches is heard once more.
@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from podcast.config import load_voices  # noqa: E402
-from podcast.lexicon import DEFAULT, Lexicon, parse_lexicon  # noqa: E402
 from podcast.models import VoiceProfile  # noqa: E402
-from podcast.speech import speakable, split_sentences  # noqa: E402
+from podcast.writing.lexicon import DEFAULT, Lexicon, parse_lexicon  # noqa: E402
+from podcast.writing.speech import speakable, split_sentences  # noqa: E402
 
 CARRIERS = (
     "We trained {} on the data.",

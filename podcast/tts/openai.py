@@ -33,8 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from podcast.errors import EngineError
-from podcast.speech import split_sentences
 from podcast.tts.base import TTSEngine, register
+from podcast.writing.speech import split_sentences
 
 API_LIMIT = 4096
 """Most characters the endpoint accepts in one request."""
@@ -205,7 +205,7 @@ class OpenAIEngine(TTSEngine):
         if self._rate is None:
             self._rate = self.sample_rate = rate
         elif rate != self._rate:
-            from podcast.master import resample
+            from podcast.audio.master import resample
 
             audio = resample(audio, rate, self._rate)
         return audio
@@ -320,7 +320,7 @@ class OpenAIEngine(TTSEngine):
             usable = len(body) - len(body) % 2
             return np.frombuffer(body[:usable], "<i2").astype(np.float32) / 32768, PCM_RATE
         if kind.startswith("audio/"):  # a server that ignored response_format: let ffmpeg decode it
-            from podcast.encode import run_ffmpeg
+            from podcast.audio.encode import run_ffmpeg
 
             args = ["-i", "pipe:0", "-f", "f32le", "-ac", "1", "-ar", str(PCM_RATE), "pipe:1"]
             pcm = run_ffmpeg(args, body)

@@ -1,6 +1,6 @@
 """The show's own music, synthesized in code so its licence is ours: a soft bed and a stinger.
 
-    python -m podcast.musicgen music/     # writes music/bed.mp3 and music/stinger.mp3
+    python -m podcast.audio.music music/     # writes music/bed.mp3 and music/stinger.mp3
 
 The bed is a slow I-vi-IV-V progression of warm pads under a quiet arpeggio, made to sit under
 speech; the stinger is a short rising chime between papers. Both are deterministic.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from podcast.master import SAMPLE_RATE
+from podcast.audio.master import SAMPLE_RATE
 
 # C major, I-vi-IV-V: (root MIDI note, chord tones as semitones above it)
 PROGRESSION = ((48, (0, 4, 7, 12)), (45, (0, 3, 7, 12)), (41, (0, 4, 7, 12)), (43, (0, 4, 7, 10)))
@@ -71,7 +71,7 @@ def make_stinger(seconds: float = 1.6) -> np.ndarray:
 
 
 def write(folder: Path) -> list[Path]:
-    from podcast.encode import encode_chunk
+    from podcast.audio.encode import encode_chunk
     from podcast.fsutil import write_bytes
 
     made = []

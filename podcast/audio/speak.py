@@ -1,6 +1,6 @@
 """The synthesis stage: speak one script line with its voice and keep it in the line cache.
 
-This runs in the renderer's worker processes, one process per engine (podcast.render), so it imports
+This runs in the renderer's worker processes, one process per engine (podcast.audio.render), so it imports
 only numpy, the engines and the cache, never mastering. A worker returns nothing big: the line goes
 to the cache, where the parent reads it back.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from podcast import cache as cachemod
-from podcast.audio import SpokenLine, give_back_memory, join_sentences
+from podcast.audio.clips import SpokenLine, give_back_memory, join_sentences
 from podcast.errors import EngineError, PodcastError
 from podcast.models import VoiceProfile
 from podcast.tts import TTSEngine, get_engine
@@ -27,7 +27,7 @@ class LineTask:
     """One line to synthesize: what the voice says, where it goes in the cache, where it is in the script."""
 
     key: str
-    """The line cache key (podcast.render.SectionJob.line_key)."""
+    """The line cache key (podcast.audio.render.SectionJob.line_key)."""
     speaker: str
     profile: VoiceProfile
     sentences: tuple[str, ...]

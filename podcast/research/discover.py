@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from podcast.arxiv import ArxivClient, Listing, endpoint
 from podcast.config import ARXIV_CATEGORY, FindSettings, ShowConfig
 from podcast.errors import InputError
-from podcast.ledger import Ledger
+from podcast.research.arxiv import ArxivClient, Listing, endpoint
+from podcast.research.ledger import Ledger
 from podcast.scaffold import check_new_episode, new_from_papers
 
 SCAN_LIMIT = 2000

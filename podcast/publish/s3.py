@@ -27,12 +27,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from podcast.errors import PublishError
-from podcast.feed import FEED_PATH
-from podcast.mediatypes import cache_control, content_type
+from podcast.publish.feed import FEED_PATH
+from podcast.publish.mediatypes import cache_control, content_type
 
 if TYPE_CHECKING:
     from podcast.config import ShowConfig
-    from podcast.publish import PublishReport
+    from podcast.publish.local import PublishReport
 
 HASH_KEY = "sha256"
 """User-metadata key of each object's content hash: the header x-amz-meta-sha256."""
@@ -140,7 +140,7 @@ def publish_to_s3(
     Raises SiteCheckFailed before any upload when the site fails `podcast check`, and PublishError
     naming the object and the reason when an upload fails (feed.xml is then not uploaded).
     """
-    from podcast.publish import SiteCheckFailed, publish_site
+    from podcast.publish.local import SiteCheckFailed, publish_site
 
     target = parse_s3_url(url)
     with tempfile.TemporaryDirectory(prefix="papercast-site-") as tmp:

@@ -45,7 +45,7 @@ from podcast.config import ShowConfig
 from podcast.errors import ConfigError, InputError, PodcastError
 from podcast.fsutil import write_bytes, write_text
 from podcast.models import Paper
-from podcast.sources import PdfError, read_pdf, slugify
+from podcast.research.sources import PdfError, read_pdf, slugify
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
 API_ENV = "PODCAST_ARXIV_API_URL"

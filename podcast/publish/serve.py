@@ -33,8 +33,8 @@ from urllib.parse import quote, unquote, urlsplit
 from lxml import etree
 
 from podcast.errors import PublishError
-from podcast.feed import FEED_PATH
-from podcast.mediatypes import content_type
+from podcast.publish.feed import FEED_PATH
+from podcast.publish.mediatypes import content_type
 
 REWRITTEN = (".xml", ".html")
 """Files whose text carries the base URL, rewritten when serving under another one."""
@@ -192,7 +192,7 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
     (True, True)
     >>> _byte_range("bytes=10-", 10)
     Traceback (most recent call last):
-    podcast.serve._Unsatisfiable: bytes=10- of 10 bytes
+    podcast.publish.serve._Unsatisfiable: bytes=10- of 10 bytes
     """
     m = _RANGE.fullmatch(header.strip())
     if not m or m.groups() == ("", ""):

@@ -29,7 +29,6 @@ from typing import Any
 from podcast.cache import Cache, key
 from podcast.errors import EngineError
 from podcast.models import Paper, VoiceProfile
-from podcast.speech import speakable
 from podcast.summarize.base import (
     LLM_ENVIRONMENT,
     SummarizerSettings,
@@ -38,6 +37,7 @@ from podcast.summarize.base import (
     paper_label,
     read_prompt,
 )
+from podcast.writing.speech import speakable
 
 ROLES = ("host", "cohost")
 DIALOGUE_TRIES = 3
@@ -85,7 +85,7 @@ def parse_turns(answer: str, names: Sequence[str] = ()) -> list[Turn]:
     >>> parse_turns('[{"speaker": "narrator", "text": "Hi."}]')
     Traceback (most recent call last):
     ...
-    podcast.dialogue.InvalidAnswer: turn 1: speaker 'narrator' is not "host" or "cohost"
+    podcast.writing.dialogue.InvalidAnswer: turn 1: speaker 'narrator' is not "host" or "cohost"
     """
     text = _THINKING.sub("", answer).strip()
     fenced = _FENCE.match(text)

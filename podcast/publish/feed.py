@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
-from podcast import feed_ext
 from podcast.errors import ConfigError, InputError
 from podcast.models import BuiltEpisode, Chapter, Show
+from podcast.publish import feed_ext
 
 FEED_PATH = "feed.xml"
 EPISODES_DIR = "episodes"

@@ -8,7 +8,7 @@ stream; each adds the encoder's delay and padding, about 50 ms, to the pause bef
 edit to one paragraph changes one line: it alone is synthesized, mastered and encoded, and every
 other chunk is reused byte for byte.
 
-Synthesis (podcast.speak) runs in worker processes, one pool per engine, so each process loads one
+Synthesis (podcast.audio.speak) runs in worker processes, one pool per engine, so each process loads one
 voice model: the models' memory, not mastering, is what a process costs, and a worker holding every
 engine of the show cost the sum of them. The workers are shared out between the engines in
 proportion to each one's work (characters times the engine's `cost`), and lines are handed out in
@@ -37,16 +37,16 @@ from typing import IO, Any, TypeVar
 import numpy as np
 
 from podcast import cache as cachemod
-from podcast.audio import SAMPLE_RATE, Music, SpokenLine, TimedSentence, give_back_memory
+from podcast.audio.clips import SAMPLE_RATE, Music, SpokenLine, TimedSentence, give_back_memory
+from podcast.audio.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
+from podcast.audio.speak import LineTask, engine_key, init_worker, load_line, synthesize
 from podcast.config import AudioSettings
-from podcast.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
 from podcast.errors import AudioError
 from podcast.fsutil import atomic_open
-from podcast.lexicon import Lexicon
 from podcast.models import Line, Script, Section, VoiceProfile
-from podcast.speak import LineTask, engine_key, init_worker, load_line, synthesize
-from podcast.speech import speakable, split_sentences
 from podcast.tts import get_engine
+from podcast.writing.lexicon import Lexicon
+from podcast.writing.speech import speakable, split_sentences
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
@@ -288,7 +288,7 @@ def _cue_for(sections: Sequence[Section], index: int, cues: dict[str, Music]) ->
 
 def music_cues(settings: AudioSettings, root: Path) -> dict[str, Music]:
     """The show's music files, decoded once; AudioError naming the setting when one cannot be used."""
-    from podcast.encode import decode
+    from podcast.audio.encode import decode
 
     cues = {}
     for role, name in (
@@ -484,7 +484,7 @@ def _mix(
     job: SectionJob, part: Part, tasks: Sequence[LineTask], cache: cachemod.Cache
 ) -> tuple[np.ndarray, list[TimedSentence]]:
     """The part's lines from the line cache, mixed and mastered."""
-    from podcast.mix import mix_section  # mastering: the parent's, never a worker's
+    from podcast.audio.mix import mix_section  # mastering: the parent's, never a worker's
 
     spoken: list[SpokenLine] = []
     for t in tasks:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from podcast.arxiv import Listing, arxiv_id_of, base_id, parse_id
 from podcast.errors import ConfigError, InputError, PodcastError
 from podcast.models import Paper
+from podcast.research.arxiv import Listing, arxiv_id_of, base_id, parse_id
 
 FILE = ".papercast.sqlite"
 SCHEMA = 1
@@ -179,7 +179,7 @@ class Ledger:
     def sync(self, root: Path) -> None:
         """Take in the show's episodes as they are: every arXiv paper in an episode.toml counts as
         picked and every built one as published, however the episode was made (by hand too)."""
-        from podcast import catalog
+        from podcast.episode import catalog
 
         at = _now()
         picks: list[tuple[str, str, str]] = []

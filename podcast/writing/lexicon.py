@@ -173,7 +173,7 @@ def written_forms(term: str) -> list[str]:
     >>> written_forms("logit")
     ['logit', 'Logit']
     """
-    from podcast.speech import speakable
+    from podcast.writing.speech import speakable
 
     forms = [term]
     # Normalized inside a carrier sentence: alone, a term would be capitalized and given a period.

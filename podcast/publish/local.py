@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from podcast import catalog
-from podcast.check import CheckFailed, Problem, check_site
 from podcast.config import ShowConfig
+from podcast.episode import catalog
 from podcast.errors import PublishError
 from podcast.fsutil import copy_file, write_bytes
 from podcast.models import BuiltEpisode
+from podcast.publish.check import CheckFailed, Problem, check_site
 
 EPISODE_FILES = ("chapters.json", "transcript.vtt", "transcript.srt", "transcript.json", "newsletter.md")
 
@@ -67,8 +67,9 @@ class _Writer:
 
 def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[str, bytes | Path]]:
     """Every file of the site (relative path -> bytes, or a file to copy), the feed last."""
-    from podcast import site, transcript
-    from podcast.feed import cover_name, render_feed
+    from podcast.episode import transcript
+    from podcast.publish import site
+    from podcast.publish.feed import cover_name, render_feed
 
     built = catalog.episodes(cfg.root)
     if not built:
@@ -118,7 +119,7 @@ def _cover_bytes(cfg: ShowConfig) -> bytes:
 
     Like build.cover_bytes, without importing the build stack into publish.
     """
-    from podcast.cover import show_cover
+    from podcast.episode.cover import show_cover
 
     return show_cover(cfg.show.cover, cfg.show.title, cfg.cache_dir)[0]
 

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from podcast.errors import ConfigError
 from podcast.models import BuiltEpisode, Cue, Show
-from podcast.newsletter import format_clock
+from podcast.writing.newsletter import format_clock
 
 __all__ = [
     "NEWSLETTER_FEED",

@@ -7,7 +7,7 @@ then match each other, and the episode's integrated loudness equals the target w
 pass over the whole file, which is what lets sections be mastered and encoded independently and
 in parallel.
 
-numpy only (the filters are in podcast.dsp): scipy would cost the render parent about 100 MB.
+numpy only (the filters are in podcast.audio.dsp): scipy would cost the render parent about 100 MB.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from podcast import dsp
-from podcast.audio import SAMPLE_RATE
+from podcast.audio import dsp
+from podcast.audio.clips import SAMPLE_RATE
 
 DUAL_MONO_OFFSET = 3.0103
 """How much louder a mono signal measures when played on two speakers (10*log10(2))."""

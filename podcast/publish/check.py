@@ -32,16 +32,22 @@ from lxml import etree
 from mutagen import MutagenError
 from mutagen.id3 import ID3, CTOCFlags, ID3NoHeaderError
 
-from podcast import transcript
-from podcast.categories import APPLE_CATEGORIES
-from podcast.cover import check_cover
-from podcast.encode import SAMPLES_PER_FRAME, ffmpeg_exe
+from podcast.audio.encode import SAMPLES_PER_FRAME, ffmpeg_exe
+from podcast.audio.master import SAMPLE_RATE
+from podcast.episode import transcript
+from podcast.episode.cover import check_cover
+from podcast.episode.tag import read_chapters
 from podcast.errors import AudioError, ConfigError, InputError, PublishError
-from podcast.feed import AUDIO_TYPE, FEED_PATH, MAX_CHANNEL_DESCRIPTION_BYTES, MAX_TITLE_CHARS, xml_text
-from podcast.feed_ext import CHAPTERS_JSON_TYPE, NAMESPACES, PSC_VERSION
-from podcast.master import SAMPLE_RATE
 from podcast.models import Chapter, Cue
-from podcast.tag import read_chapters
+from podcast.publish.categories import APPLE_CATEGORIES
+from podcast.publish.feed import (
+    AUDIO_TYPE,
+    FEED_PATH,
+    MAX_CHANNEL_DESCRIPTION_BYTES,
+    MAX_TITLE_CHARS,
+    xml_text,
+)
+from podcast.publish.feed_ext import CHAPTERS_JSON_TYPE, NAMESPACES, PSC_VERSION
 
 NS = NAMESPACES
 BITRATES_KBPS = (96, 128)

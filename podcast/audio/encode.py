@@ -16,7 +16,7 @@ import subprocess
 
 import numpy as np
 
-from podcast.audio import SAMPLE_RATE
+from podcast.audio.clips import SAMPLE_RATE
 from podcast.errors import AudioError
 
 SAMPLES_PER_FRAME = 1152

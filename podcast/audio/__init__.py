@@ -1,0 +1,1 @@
+"""Making the sound: synthesis workers, rendering, mixing, mastering, MP3 encoding."""

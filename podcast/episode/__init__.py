@@ -1,0 +1,1 @@
+"""The built episode: catalog records, ID3 tags, transcripts, cover art."""

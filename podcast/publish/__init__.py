@@ -1,0 +1,1 @@
+"""Publishing the site: feeds, pages, local folder and S3, serving, checking."""

@@ -1,0 +1,1 @@
+"""Writing the episode: script, dialogue, speakable text, the lexicon, the newsletter."""
