@@ -31,6 +31,7 @@ import openai
 from podcast.cache import Cache, key
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Paper
+from podcast.research.paper_text import sections as paper_sections
 from podcast.summarize.base import (
     ONE_LINE_WORDS,
     Summarizer,
@@ -40,7 +41,6 @@ from podcast.summarize.base import (
     read_prompt,
     register,
 )
-from podcast.summarize.extractive import _sections
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -280,7 +280,7 @@ def _blocks(paper: Paper, budget: int, count: Callable[[str], int]) -> list[tupl
     """(kind, text) of the paper in reading order: its abstract, then its text's sections."""
     abstract = paper.abstract.strip()
     blocks = [("abstract", abstract)] if abstract else []
-    sections = [(kind, _tidy(text)) for kind, text in _sections(paper.full_text, bool(abstract))]
+    sections = [(kind, _tidy(text)) for kind, text in paper_sections(paper.full_text, bool(abstract))]
     sections = [(kind, text) for kind, text in sections if text]
     if sections and all(kind == "body" for kind, _ in sections):
         sections = _positional("\n\n".join(text for _, text in sections), budget, count)
