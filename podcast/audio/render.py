@@ -341,15 +341,27 @@ def share_workers(work: dict[K, float], workers: int, limits: dict[K, int]) -> d
     return n
 
 
-def _render_sections(
-    todo: list[SectionJob], workers: int, done: dict[int, RenderedSection], report: Callable[[str], None]
-) -> None:
-    """Speak the lines missing from the line cache, then mix, master and encode each part not cached."""
-    cache = cachemod.Cache(todo[0].cache_root)
+@dataclass(frozen=True)
+class _Plan:
+    """What rendering the sections still takes, after looking in both caches."""
+
+    parts_of: dict[int, list[Part]]
+    """Each section's parts, in order."""
+    chunks: dict[int, dict[int, Chunk]]
+    """Each section's encoded parts by number: those in the chunk cache, then each as it is encoded."""
+    pending: list[tuple[SectionJob, Part, list[LineTask]]]
+    """Parts to mix and encode, in script order, with their lines."""
+    missing: dict[str, LineTask]
+    """Lines missing from the line cache, by key: each is synthesized once, however many parts use it."""
+    synthesized: Counter[int]
+    """Lines synthesized per section, a shared line counted for the first section that needs it."""
+
+
+def _plan(todo: list[SectionJob], cache: cachemod.Cache) -> _Plan:
+    """The parts of `todo` that no cached chunk covers, and the lines they need that no cached line does."""
     parts_of = {job.index: job.parts() for job in todo}
     chunks: dict[int, dict[int, Chunk]] = {job.index: {} for job in todo}
     pending: list[tuple[SectionJob, Part, list[LineTask]]] = []
-    """Parts to encode, in script order."""
     for job in todo:
         for part in parts_of[job.index]:
             hit = _cached_chunk(job, part)
@@ -359,25 +371,34 @@ def _render_sections(
                 pending.append((job, part, [job.tasks[i] for i in part.lines]))
     missing: dict[str, LineTask] = {}
     owner: dict[str, int] = {}
-    """The section that a line is synthesized for (the first that needs it), to count per section."""
     for job, _, tasks in pending:
         for t in tasks:
             if t.key not in missing and load_line(cache, t.key, t.speaker, t.written) is None:
                 missing[t.key] = t
                 owner[t.key] = job.index
-    synthesized = Counter(owner.values())
+    return _Plan(parts_of, chunks, pending, missing, Counter(owner.values()))
+
+
+def _render_sections(
+    todo: list[SectionJob], workers: int, done: dict[int, RenderedSection], report: Callable[[str], None]
+) -> None:
+    """Speak the lines missing from the line cache, then mix, master and encode each part not cached."""
+    cache = cachemod.Cache(todo[0].cache_root)
+    plan = _plan(todo, cache)
+    pending, missing = plan.pending, plan.missing
     waiting = [{t.key for t in tasks if t.key in missing} for _, _, tasks in pending]
+    """Per pending part, the keys of its lines not spoken yet: it is mixed when none is left."""
 
     def spoken(key: str) -> None:
         for keys in waiting:
             keys.discard(key)
 
     def encoded(job: SectionJob, part: Part, chunk: Chunk) -> None:
-        got = chunks[job.index]
+        got, parts = plan.chunks[job.index], plan.parts_of[job.index]
         got[part.number] = chunk
-        if len(got) == len(parts_of[job.index]):
-            ordered = [got[p.number] for p in parts_of[job.index]]
-            done[job.index] = RenderedSection.of(job.index, ordered, synthesized[job.index])
+        if len(got) == len(parts):
+            ordered = [got[p.number] for p in parts]
+            done[job.index] = RenderedSection.of(job.index, ordered, plan.synthesized[job.index])
             report(job.section.title)
 
     # With one line to speak (the usual edit) starting a worker and loading its model costs more
