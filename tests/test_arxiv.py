@@ -25,7 +25,7 @@ from podcast.edits import Generated
 from podcast.episode import catalog
 from podcast.errors import ConfigError, InputError
 from podcast.models import BuiltEpisode, Paper
-from podcast.research.arxiv import API_ENV, ArxivClient, ArxivUnavailable, add_full_text, endpoint, parse_id
+from podcast.research.arxiv import API_ENV, ArxivClient, ArxivUnavailable, add_full_text, endpoint
 from podcast.research.ledger import FILE, Ledger
 from podcast.research.sources import papers_of
 from podcast.scaffold import init_show
@@ -107,35 +107,6 @@ def fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 def ids_of(out: str) -> list[str]:
     return re.findall(r"^\s+\d+\. (\S+)", out, flags=re.M)
-
-
-# -- ids -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("2405.04517", "2405.04517"),
-        ("2405.04517v2", "2405.04517v2"),
-        ("arXiv:2405.04517", "2405.04517"),
-        ("https://arxiv.org/abs/2405.04517", "2405.04517"),
-        ("https://arxiv.org/pdf/2405.04517v2.pdf", "2405.04517v2"),
-        ("http://export.arxiv.org/abs/hep-th/9711200v3", "hep-th/9711200v3"),
-        ("hep-th/9711200", "hep-th/9711200"),
-        ("0704.0001", "0704.0001"),
-    ],
-)
-def test_id_forms(given: str, expected: str) -> None:
-    assert parse_id(given) == expected
-
-
-@pytest.mark.parametrize(
-    "bad", ["2405.4517", "2405.045170", "1313.12345", "1412.12345", "hep-th/99011", "https://example.com/abs/2405.04517",
-            "https://arxiv.org/list/cs.LG/recent", "xlstm"]
-)
-def test_malformed_ids_are_refused_by_name(bad: str) -> None:
-    with pytest.raises(InputError, match=re.escape(repr(bad)) + " is not an arXiv id or link"):
-        parse_id(bad)
 
 
 # -- podcast new --arxiv ---------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from podcast.config import ShowConfig
 from podcast.errors import ConfigError, InputError, PodcastError
 from podcast.fsutil import write_bytes, write_text
 from podcast.models import Paper
+from podcast.research.arxiv_id import ArxivId, arxiv_id_of
 from podcast.research.sources import PdfError, read_pdf, slugify
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
@@ -61,13 +62,6 @@ TIMEOUT = (10.0, 60.0)
 """(connect, read) seconds for one request."""
 USER_AGENT = f"papercast/{__version__} (podcast generator; one request every 3 s)"
 
-_NEW_ID = re.compile(r"(?P<yymm>\d{4})\.(?P<number>\d{4,5})")
-_OLD_ID = re.compile(r"(?P<archive>[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?)/(?P<yymm>\d{4})\d{3}")
-_VERSION = re.compile(r"(?P<id>.+?)(?P<version>v[1-9]\d*)?")
-_LINK = re.compile(
-    r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(?P<id>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
-    re.IGNORECASE,
-)
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -77,64 +71,6 @@ class ArxivUnavailable(PodcastError):
 
 class ArxivRejected(InputError):
     """arXiv answered, and the answer is no: an unknown or malformed id, an error page or feed."""
-
-
-# -- ids ------------------------------------------------------------------------------------------
-
-
-def parse_id(text: str) -> str:
-    """The arXiv id in an id or an abs/pdf link, with its version when one is given.
-
-    >>> parse_id("2405.04517"), parse_id("arXiv:2405.04517v2"), parse_id("hep-th/9711200")
-    ('2405.04517', '2405.04517v2', 'hep-th/9711200')
-    >>> parse_id("https://arxiv.org/abs/2405.04517v1"), parse_id("export.arxiv.org/pdf/hep-th/9711200v3.pdf")
-    ('2405.04517v1', 'hep-th/9711200v3')
-    >>> parse_id("2405.4517")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    podcast.errors.InputError: '2405.4517' is not an arXiv id or link; give an id like 2405.04517 or ...
-    """
-    given = text.strip()
-    candidate = re.sub(r"^arxiv:", "", given, flags=re.IGNORECASE)
-    link = _LINK.fullmatch(candidate)
-    if link:
-        candidate = link.group("id")
-    m = _VERSION.fullmatch(candidate)
-    if not (m and _valid_base(m.group("id"))):
-        raise InputError(
-            f"{given!r} is not an arXiv id or link; give an id like 2405.04517 or hep-th/9711200, "
-            "or an arxiv.org/abs/ URL"
-        )
-    return candidate
-
-
-def base_id(paper_id: str) -> str:
-    """The id without its version: the key of a paper whatever its version.
-
-    >>> base_id("2405.04517v2"), base_id("hep-th/9711200"), base_id("hep-th/9711200v3")
-    ('2405.04517', 'hep-th/9711200', 'hep-th/9711200')
-    """
-    return re.sub(r"v[1-9]\d*$", "", paper_id)
-
-
-def arxiv_id_of(paper: Paper) -> str:
-    """The paper's arXiv id (from its id, else its link), or "" when it is not an arXiv paper."""
-    for text in (paper.id, paper.url):
-        with contextlib.suppress(InputError):
-            if text:
-                return parse_id(text)
-    return ""
-
-
-def _valid_base(text: str) -> bool:
-    """A real id's shape: YYMM.NNNN (2007-2014) or YYMM.NNNNN (2015 on), or archive/YYMMNNN."""
-    new, old = _NEW_ID.fullmatch(text), _OLD_ID.fullmatch(text)
-    m = new or old
-    if not m or not 1 <= int(m.group("yymm")[2:]) <= 12:
-        return False
-    if new:
-        return len(new.group("number")) == (5 if int(new.group("yymm")) >= 1501 else 4)
-    return True
 
 
 # -- where and how politely -----------------------------------------------------------------------
@@ -365,7 +301,7 @@ class Listing:
 
     @property
     def base_id(self) -> str:
-        return base_id(self.id)
+        return ArxivId.parse(self.id).base
 
     @property
     def url(self) -> str:
@@ -378,19 +314,18 @@ class Listing:
 
 
 def _listing(result: arxiv.Result, asked: str = "") -> Listing:
-    short = result.get_short_id()
-    version = short[len(base_id(short)) :]
+    short = ArxivId.parse(result.get_short_id())
     categories = [result.primary_category] if result.primary_category else []
     categories += [c for c in result.categories if c not in categories]
     return Listing(
-        id=asked or base_id(short),
+        id=asked or short.base,
         title=" ".join(result.title.split()),
         authors=tuple(a.name for a in result.authors),
         abstract=" ".join(result.summary.split()),
         submitted=result.published,
         updated=result.updated,
         categories=tuple(categories),
-        version=version,
+        version=f"v{short.version}" if short.version else "",
     )
 
 
@@ -413,17 +348,17 @@ class ArxivClient:
 
     def lookup(self, ids: Sequence[str]) -> list[Listing]:
         """Each id's paper, in the order given (one request for all of them)."""
-        wanted = list(dict.fromkeys(parse_id(i) for i in ids))
-        what = f"arXiv lookup of {', '.join(wanted)}"
-        search = arxiv.Search(id_list=wanted, max_results=len(wanted))
-        with _context(what):
-            found = {base_id(r.get_short_id()): r for r in self._api.results(search)}
-        missing = [i for i in wanted if base_id(i) not in found]
+        wanted = list(dict.fromkeys(ArxivId.parse(i) for i in ids))
+        asked = [str(i) for i in wanted]
+        search = arxiv.Search(id_list=asked, max_results=len(wanted))
+        with _context(f"arXiv lookup of {', '.join(asked)}"):
+            found = {ArxivId.parse(r.get_short_id()).base: r for r in self._api.results(search)}
+        missing = [str(i) for i in wanted if i.base not in found]
         if missing:
             raise ArxivRejected(
                 f"arXiv has no paper {', '.join(missing)}; check the id (see https://arxiv.org/abs/ID)"
             )
-        return [_listing(found[base_id(i)], i) for i in wanted]
+        return [_listing(found[i.base], str(i)) for i in wanted]
 
     def search(self, query: str) -> Iterator[Listing]:
         """Every paper matching an arXiv search query, newest submission first, a page at a time."""
@@ -499,9 +434,10 @@ class FullText:
         return out
 
     def _with_text(self, paper: Paper) -> Paper:
-        pid = arxiv_id_of(paper)
-        if paper.full_text or not pid:
+        aid = arxiv_id_of(paper)
+        if paper.full_text or aid is None:
             return paper
+        pid = str(aid)
         if self.client.transport.unreachable:
             self.offline.append(pid)
             return paper
@@ -538,7 +474,7 @@ def add_full_text(papers: Sequence[Paper], cfg: ShowConfig, warn: Callable[[str]
 
     Meant for the build's sources stage: `papers = arxiv.add_full_text(papers, cfg, warn)`.
     """
-    if not cfg.find.full_text or not any(arxiv_id_of(p) and not p.full_text for p in papers):
+    if not cfg.find.full_text or not any(arxiv_id_of(p) is not None and not p.full_text for p in papers):
         return list(papers)
     return FullText(ArxivClient(endpoint(cfg)), warn).add(papers)
 

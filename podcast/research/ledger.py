@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from podcast.errors import ConfigError, InputError, PodcastError
+from podcast.errors import ConfigError, PodcastError
 from podcast.models import Paper
-from podcast.research.arxiv import Listing, arxiv_id_of, base_id, parse_id
+from podcast.research.arxiv import Listing
+from podcast.research.arxiv_id import ArxivId, arxiv_id_of
 
 FILE = ".papercast.sqlite"
 SCHEMA = 1
@@ -168,12 +169,12 @@ class Ledger:
                 [(listing.base_id, episode, at) for listing in listings],
             )
 
-    def mark_published(self, paper_ids: Iterable[str], episode: str, at: datetime) -> None:
+    def mark_published(self, paper_ids: Iterable[ArxivId], episode: str, at: datetime) -> None:
         """Papers of an episode that was built (and so may be published); call after a good build."""
         with self.db:
             self.db.executemany(
                 "INSERT OR IGNORE INTO publication (paper, episode, at) VALUES (?, ?, ?)",
-                [(base_id(i), episode, at.isoformat()) for i in paper_ids],
+                [(i.base, episode, at.isoformat()) for i in paper_ids],
             )
 
     def sync(self, root: Path) -> None:
@@ -192,12 +193,11 @@ class Ledger:
                 built = catalog.load(manifest)
             except PodcastError:  # another episode's broken record must not stop this command
                 continue
-            ids = [pid for pid in (arxiv_id_of(p) for p in built.papers) if pid]
-            self.mark_published(ids, manifest.parent.parent.name, built.published)
+            self.mark_published(paper_ids(built.papers), manifest.parent.parent.name, built.published)
 
     def history(self, paper_id: str) -> History:
-        """What the ledger knows of one paper (any version)."""
-        pid = base_id(paper_id)
+        """What the ledger knows of one paper (any version); InputError if `paper_id` is no arXiv id."""
+        pid = ArxivId.parse(paper_id).base
         row = self.db.execute("SELECT first_seen, first_query FROM paper WHERE id = ?", (pid,)).fetchone()
         picks = self.db.execute("SELECT episode FROM pick WHERE paper = ? ORDER BY at", (pid,))
         pubs = self.db.execute("SELECT episode FROM publication WHERE paper = ? ORDER BY at", (pid,))
@@ -228,10 +228,10 @@ def _arxiv_ids_in(toml: Path) -> list[str]:
         if not isinstance(entry, dict):
             continue
         for text in (entry.get("id"), entry.get("url")):
-            if isinstance(text, str) and text:
-                with contextlib.suppress(InputError):
-                    ids.append(base_id(parse_id(text)))
-                    break
+            found = ArxivId.try_parse(text) if isinstance(text, str) else None
+            if found:
+                ids.append(found.base)
+                break
     return ids
 
 
@@ -265,6 +265,6 @@ def _from_json(text: str) -> Listing:
     )
 
 
-def paper_ids(papers: Iterable[Paper]) -> list[str]:
-    """The base arXiv ids among papers (for `mark_published` after a build)."""
-    return [base_id(pid) for pid in (arxiv_id_of(p) for p in papers) if pid]
+def paper_ids(papers: Iterable[Paper]) -> list[ArxivId]:
+    """The arXiv ids among papers (for `mark_published` after a build)."""
+    return [aid for aid in map(arxiv_id_of, papers) if aid is not None]

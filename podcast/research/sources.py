@@ -11,8 +11,7 @@ from pathlib import Path
 from podcast.config import EpisodeFile, PaperEntry
 from podcast.errors import InputError
 from podcast.models import Paper
-
-ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(v\d+)?", re.I)
+from podcast.research.arxiv_id import ArxivId
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -28,14 +27,14 @@ def slugify(text: str, limit: int = 60) -> str:
     return slug[:limit].rstrip("-.") or "paper"
 
 
-def arxiv_id(url: str) -> str:
-    """The arXiv id in an abs/pdf URL, without version; "" when it is not an arXiv link.
+def _arxiv_key(url: str) -> str:
+    """The arXiv id of a link, without version: a paper's id when none is given; "" if not arXiv's.
 
-    >>> arxiv_id("https://arxiv.org/pdf/2405.04517v2"), arxiv_id("https://example.com/x")
+    >>> _arxiv_key("https://arxiv.org/pdf/2405.04517v2"), _arxiv_key("https://example.com/x")
     ('2405.04517', '')
     """
-    m = ARXIV_URL.search(url)
-    return m.group(1) if m else ""
+    found = ArxivId.try_parse(url)
+    return found.base if found else ""
 
 
 def papers_of(episode: EpisodeFile, folder: Path) -> list[Paper]:
@@ -59,10 +58,9 @@ def _paper(entry: PaperEntry, folder: Path) -> Paper:
             full_text = read_pdf(folder / entry.pdf)
         except InputError as e:
             raise InputError(f"paper {entry.id or title!r} in {folder / 'episode.toml'}: {e}") from None
-    url = entry.url or (
-        f"https://arxiv.org/abs/{entry.id}" if re.fullmatch(r"\d{4}\.\d{4,5}(v\d+)?", entry.id) else ""
-    )
-    pid = entry.id or arxiv_id(url) or slugify(title)
+    given = ArxivId.try_parse(entry.id)
+    url = entry.url or (given.abs_url if given else "")
+    pid = entry.id or _arxiv_key(url) or slugify(title)
     return Paper(pid, title, tuple(entry.authors), url, entry.abstract.strip(), entry.published, full_text)
 
 
@@ -137,7 +135,7 @@ def parse_newsletter(text: str, path: Path) -> Newsletter:
             raise InputError(
                 f"{path}: the paper '{heading}' has an empty summary; write one under its heading"
             )
-        pid = arxiv_id(url) or slugify(heading)
+        pid = _arxiv_key(url) or slugify(heading)
         papers.append((Paper(pid, heading, authors, url, abstract=summary), summary))
     ids = [p.id for p, _ in papers]
     dup = next((x for x in ids if ids.count(x) > 1), None)
