@@ -20,7 +20,7 @@ from podcast import cache
 from podcast.audio.render import Progress, Rendering
 from podcast.config import EpisodeFile, ShowConfig, load_episode
 from podcast.edits import Generated
-from podcast.episode import catalog
+from podcast.episode import catalog, files
 from podcast.errors import ConfigError, InputError
 from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
@@ -326,7 +326,7 @@ def package_stage(
     staging.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        mp3 = staging / f"{slug}.mp3"
+        mp3 = staging / files.audio_name(slug)
         rendering.write_mp3(mp3)
         tag_mp3(
             mp3,
@@ -340,15 +340,15 @@ def package_stage(
             audio_ms=round(rendering.duration * 1000),
         )
         letter = newsletter.render_markdown(ep.title, ep.date, ep.intro, summaries, ep.outro)
-        files = {
-            "chapters.json": transcript.chapters_json(chapters),
-            "transcript.vtt": transcript.to_vtt(cues),
-            "transcript.srt": transcript.to_srt(cues),
-            "transcript.json": transcript.to_json(cues),
-            "newsletter.md": letter,
-            "newsletter.html": newsletter.render_html(letter),
+        texts = {
+            files.CHAPTERS: transcript.chapters_json(chapters),
+            files.TRANSCRIPT_VTT: transcript.to_vtt(cues),
+            files.TRANSCRIPT_SRT: transcript.to_srt(cues),
+            files.TRANSCRIPT_JSON: transcript.to_json(cues),
+            files.NEWSLETTER_MD: letter,
+            files.NEWSLETTER_HTML: newsletter.render_html(letter),
         }
-        for name, text in files.items():
+        for name, text in texts.items():
             write_text(staging / name, text)
         built = BuiltEpisode(
             slug=slug,

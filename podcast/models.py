@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from podcast.episode import files
+
 
 @dataclass(frozen=True)
 class Paper:
@@ -133,9 +135,9 @@ class Show:
 class Transcripts:
     """File names (inside the episode's folder) of the transcript formats written."""
 
-    vtt: str = "transcript.vtt"
-    srt: str = "transcript.srt"
-    json: str = "transcript.json"
+    vtt: str = files.TRANSCRIPT_VTT
+    srt: str = files.TRANSCRIPT_SRT
+    json: str = files.TRANSCRIPT_JSON
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,6 @@ class BuiltEpisode:
     chapters: tuple[Chapter, ...]
     papers: tuple[Paper, ...] = ()
     transcripts: Transcripts = field(default_factory=Transcripts)
-    chapters_json: str = "chapters.json"
-    newsletter_md: str = "newsletter.md"
-    newsletter_html: str = "newsletter.html"
+    chapters_json: str = files.CHAPTERS
+    newsletter_md: str = files.NEWSLETTER_MD
+    newsletter_html: str = files.NEWSLETTER_HTML

@@ -9,11 +9,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from podcast.episode.files import MANIFEST
 from podcast.errors import ConfigError
 from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Transcripts
-
-MANIFEST = "episode.json"
 
 
 def build_dir(episode_dir: Path) -> Path:

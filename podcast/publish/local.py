@@ -12,12 +12,11 @@ from pathlib import Path
 
 from podcast.config import ShowConfig
 from podcast.episode import catalog
+from podcast.episode.files import SIDECARS
 from podcast.errors import PublishError
 from podcast.fsutil import copy_file, write_bytes
 from podcast.models import BuiltEpisode
 from podcast.publish.check import CheckFailed, Problem, check_site
-
-EPISODE_FILES = ("chapters.json", "transcript.vtt", "transcript.srt", "transcript.json", "newsletter.md")
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
     """Every file of the site (relative path -> bytes, or a file to copy), the feed last."""
     from podcast.episode import transcript
     from podcast.publish import site
-    from podcast.publish.feed import cover_name, render_feed
+    from podcast.publish.feed import FEED_PATH, cover_name, render_feed
 
     built = catalog.episodes(cfg.root)
     if not built:
@@ -85,7 +84,7 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
         out = catalog.build_dir(folder)
         base = f"episodes/{ep.slug}/"
         files[base + ep.audio] = out / ep.audio
-        for name in EPISODE_FILES:
+        for name in SIDECARS:
             files[base + name] = out / name
         html = (out / ep.newsletter_html).read_text("utf-8")
         newsletters[ep.slug] = html
@@ -98,7 +97,7 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], dict[s
         "utf-8"
     )
     files[site.NEWSLETTER_FEED] = site.render_newsletter_feed(cfg.show, episodes, newsletters)
-    files["feed.xml"] = render_feed(cfg.show, episodes)
+    files[FEED_PATH] = render_feed(cfg.show, episodes)
     return built, files
 
 
