@@ -17,12 +17,24 @@ import subprocess
 import numpy as np
 
 from podcast.audio.clips import SAMPLE_RATE
+from podcast.audio.mp3 import SAMPLES_PER_FRAME, count_frames
 from podcast.errors import AudioError
 
-SAMPLES_PER_FRAME = 1152
+# The frame reader's SAMPLES_PER_FRAME and count_frames are offered here as well: the renderer counts
+# the frames of each chunk it encodes.
+__all__ = [
+    "ENCODER_DELAY",
+    "LAME_QUALITY",
+    "SAMPLES_PER_FRAME",
+    "count_frames",
+    "decode",
+    "encode_chunk",
+    "ffmpeg_exe",
+    "run_ffmpeg",
+]
+
 ENCODER_DELAY = 1105
 """Samples of silence LAME puts before the audio (576 + 529); decoders keep it without a LAME tag."""
-_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 
 
 def ffmpeg_exe() -> str:
@@ -63,25 +75,6 @@ def encode_chunk(audio: np.ndarray, bitrate: int) -> bytes:
         return bytes(encoder.encode(pcm) + encoder.flush())
     except RuntimeError as e:  # lameenc reports a rejected setting or a failed encode this way
         raise AudioError(f"MP3 encoding at {bitrate} kbps failed: {e}") from None
-
-
-def count_frames(data: bytes) -> int:
-    """Number of MPEG-1 Layer III frames in a bare frame stream; AudioError on anything else.
-
-    >>> count_frames(b"")
-    0
-    """
-    pos, frames = 0, 0
-    while pos < len(data):
-        if pos + 4 > len(data) or data[pos] != 0xFF or (data[pos + 1] & 0xFE) != 0xFA:
-            raise AudioError(f"encoder output is not a bare MP3 frame stream (byte {pos})")
-        bitrate = _BITRATES[data[pos + 2] >> 4] * 1000
-        rate = (44100, 48000, 32000, 0)[(data[pos + 2] >> 2) & 3]
-        if not bitrate or not rate:
-            raise AudioError(f"encoder output has a bad MP3 frame header at byte {pos}")
-        pos += 144 * bitrate // rate + ((data[pos + 2] >> 1) & 1)
-        frames += 1
-    return frames
 
 
 def decode(path_or_bytes: str | bytes) -> np.ndarray:
