@@ -353,7 +353,7 @@ def _site_and_show(site: Path | None) -> tuple[Path, ShowConfig | None]:
 
 
 def _check(args: argparse.Namespace) -> None:
-    from podcast.publish.check import CheckFailed, inspect_site
+    from podcast.publish.check.site import CheckFailed, inspect_site
 
     site, cfg = _site_and_show(args.site)
     t0 = time.perf_counter()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -15,13 +16,16 @@ from lxml import etree
 from mutagen.id3 import ID3
 from PIL import Image
 
-from podcast.audio.encode import count_frames, encode_chunk
+from podcast.audio.encode import encode_chunk
 from podcast.audio.master import SAMPLE_RATE, level
+from podcast.audio.mp3 import count_frames
 from podcast.cli import main
 from podcast.episode import transcript
-from podcast.episode.tag import tag_mp3
+from podcast.episode.tag import UnlistedChapters, read_chapters, tag_mp3
 from podcast.models import BuiltEpisode, Category, Chapter, Cue, Show
-from podcast.publish.check import Problem, check_site, id3v2_size, measure_loudness, scan_mp3
+from podcast.publish.check.media import measure_loudness
+from podcast.publish.check.problems import Subject
+from podcast.publish.check.site import Problem, check_site
 from podcast.publish.feed import episode_path, render_feed
 from podcast.publish.feed_ext import NAMESPACES
 
@@ -148,6 +152,15 @@ def long_vtt_line(site: Site) -> None:
     vtt.write_text(vtt.read_text("utf-8").replace("This is Outro.", "This is " + "very " * 14 + "long."), "utf-8")
 
 
+def bad_vtt_timing(site: Site) -> None:
+    vtt = site.folder / "transcript.vtt"
+    vtt.write_text(vtt.read_text("utf-8").replace("00:00:00.000 -->", "00:00:00,000 -->", 1), "utf-8")
+
+
+def drop_second_chapter_frame(tags: ID3) -> None:
+    del tags["CHAP:chp1"]  # the CTOC still lists it
+
+
 def cue_past_the_end(site: Site) -> None:
     srt = site.folder / "transcript.srt"
     text = srt.read_text("utf-8")
@@ -155,68 +168,70 @@ def cue_past_the_end(site: Site) -> None:
     srt.write_text(text.replace(f"--> {last_end}", "--> 00:00:09,000"), "utf-8")
 
 
-BREAKS: dict[str, tuple[Callable[[Site], object], str, str]] = {
-    # name: (how to break the site, the file the problem is reported in, what the message says)
+BREAKS: dict[str, tuple[Callable[[Site], object], str, Subject, str]] = {
+    # name: (how to break the site, the file the problem is reported in, its subject, what the message says)
     "wrong enclosure length": (
         lambda s: edit_feed(s, f'length="{s.episode.audio_bytes}"', f'length="{s.episode.audio_bytes + 1}"'),
-        "feed.xml", r"enclosure length=.* but .* is \d+ bytes"),
+        "feed.xml", "feed", r"enclosure length=.* but .* is \d+ bytes"),
     "duration off by 5 s": (
         lambda s: edit_feed(s, f"<itunes:duration>{round(s.episode.duration)}<",
                             f"<itunes:duration>{round(s.episode.duration) + 5}<"),
-        "feed.xml", r"itunes:duration> is 11 s, but the audio is 6\.0 s"),
+        "feed.xml", "feed", r"itunes:duration> is 11 s, but the audio is 6\.0 s"),
     "missing transcript": (
         lambda s: (s.folder / "transcript.vtt").unlink(),
-        "feed.xml", r"transcript.vtt, which is not in the site"),
+        "feed.xml", "feed", r"transcript.vtt, which is not in the site"),
     "future pubDate": (
         lambda s: publish_feed(s, replace(s.episode, published=datetime(2024, 7, 5, tzinfo=UTC))),
-        "feed.xml", r"pubDate> 'Fri, 05 Jul 2024 .*' is in the future"),
-    "duplicate guid": (duplicate_item, "feed.xml", r"item 2 .* has the guid 'check-weekly-2024-w19' of item 1"),
+        "feed.xml", "feed", r"pubDate> 'Fri, 05 Jul 2024 .*' is in the future"),
+    "duplicate guid": (duplicate_item, "feed.xml", "feed", r"item 2 .* has the guid 'check-weekly-2024-w19' of item 1"),
     "non-square cover": (
         lambda s: write_cover(s.root / "cover.jpg", (1400, 1500)),
-        "cover.jpg", r"is 1400x1500 px; use a square image"),
+        "cover.jpg", "cover", r"is 1400x1500 px; use a square image"),
     "chapter gap": (
         lambda s: edit_tags(s, shift_second_chapter),
-        f"episodes/{SLUG}/{SLUG}.mp3", r"chapter 2 .* starts at 2\.5\d\d s, but chapter 1 ends at 2\.0\d\d s"),
+        f"episodes/{SLUG}/{SLUG}.mp3", "chapters", r"chapter 2 .* starts at 2\.5\d\d s, but chapter 1 ends at 2\.0\d\d s"),
     "explicit yes": (
         lambda s: edit_feed(s, "<itunes:explicit>false<", "<itunes:explicit>yes<"),
-        "feed.xml", r"channel <itunes:explicit> is 'yes'; it must be 'true' or 'false'"),
+        "feed.xml", "feed", r"channel <itunes:explicit> is 'yes'; it must be 'true' or 'false'"),
     "enclosure outside the base URL": (
         lambda s: edit_feed(s, f'url="https://example.org/show/episodes/{SLUG}/{SLUG}.mp3"',
                             f'url="https://cdn.example.net/{SLUG}.mp3"'),
-        "feed.xml", r"enclosure> 'https://cdn.example.net/.*' is outside the site's base URL"),
+        "feed.xml", "feed", r"enclosure> 'https://cdn.example.net/.*' is outside the site's base URL"),
     "wrong weekday": (
         lambda s: edit_feed(s, "<pubDate>Fri, 10 May 2024", "<pubDate>Thu, 10 May 2024"),
-        "feed.xml", r"item 1 .* <pubDate> 'Thu, 10 May 2024 .*' says Thu, but that day is a Fri"),
+        "feed.xml", "feed", r"item 1 .* <pubDate> 'Thu, 10 May 2024 .*' says Thu, but that day is a Fri"),
     "guid without isPermaLink": (
         lambda s: edit_feed(s, ' isPermaLink="false"', ""),
-        "feed.xml", r"is not a URL, so it needs isPermaLink=\"false\""),
+        "feed.xml", "feed", r"is not a URL, so it needs isPermaLink=\"false\""),
     "unknown category": (
         lambda s: edit_feed(s, 'text="Mathematics"', 'text="Maths"'),
-        "feed.xml", r"'Maths'> is not a subcategory of 'Science'"),
+        "feed.xml", "feed", r"'Maths'> is not a subcategory of 'Science'"),
     "wrong podcast namespace": (
         lambda s: edit_feed(s, NAMESPACES["podcast"], "https://podcastindex.org/namespace/2.0"),
-        "feed.xml", r"prefix 'podcast' is bound to .*/2\.0; it must be https://podcastindex.org/namespace/1\.0"),
+        "feed.xml", "feed", r"prefix 'podcast' is bound to .*/2\.0; it must be https://podcastindex.org/namespace/1\.0"),
     "64 kbps audio": (
         lambda s: write_audio(s, tone(), bitrate=64),
-        f"episodes/{SLUG}/{SLUG}.mp3", r"bitrate is 64 kbps; it must be a constant 96-128 kbps"),
+        f"episodes/{SLUG}/{SLUG}.mp3", "audio", r"bitrate is 64 kbps; it must be a constant 96-128 kbps"),
     "ID3 v2.4": (
         lambda s: edit_tags(s, lambda tags: None, version=4),
-        f"episodes/{SLUG}/{SLUG}.mp3", r"ID3 tag is v2\.4; save it as v2\.3"),
+        f"episodes/{SLUG}/{SLUG}.mp3", "id3", r"ID3 tag is v2\.4; save it as v2\.3"),
     "no CTOC": (
         lambda s: edit_tags(s, lambda tags: tags.delall("CTOC")),
-        f"episodes/{SLUG}/{SLUG}.mp3", r"has 0 CTOC frames"),
+        f"episodes/{SLUG}/{SLUG}.mp3", "chapters", r"has 0 CTOC frames"),
     "transcript line too long": (
-        long_vtt_line, f"episodes/{SLUG}/transcript.vtt", r"longer than 65 characters"),
+        long_vtt_line, f"episodes/{SLUG}/transcript.vtt", "transcript", r"longer than 65 characters"),
+    "VTT cue timing with a comma": (
+        bad_vtt_timing, f"episodes/{SLUG}/transcript.vtt", "transcript", r"^line 3: bad cue timing '00:00:00,000 -->"),
     "cue past the audio's end": (
-        cue_past_the_end, f"episodes/{SLUG}/transcript.srt", r"cues run to 9\.000 s, past the audio's end"),
+        cue_past_the_end, f"episodes/{SLUG}/transcript.srt", "transcript", r"cues run to 9\.000 s, past the audio's end"),
     "psc chapter title differs": (
         lambda s: edit_feed(s, 'title="A paper"', 'title="Another paper"'),
-        "feed.xml", r"<psc:chapters>: chapter 2 \('Another paper' .*\) differs from the MP3's \('A paper'"),
+        "feed.xml", "chapters", r"<psc:chapters>: chapter 2 \('Another paper' .*\) differs from the MP3's \('A paper'"),
     "chapters.json out of order": (
         lambda s: (s.folder / "chapters.json").write_text(
             transcript.chapters_json([Chapter("a", 0, 1), Chapter("b", 3, 4), Chapter("c", 2, 6)]), "utf-8"),
-        f"episodes/{SLUG}/chapters.json", r"chapter 3 starts at 2 s, not after the one before \(3 s\)"),
-    "no feed": (lambda s: s.feed.unlink(), "feed.xml", r"missing; run 'podcast publish'"),
+        f"episodes/{SLUG}/chapters.json", "chapters", r"chapter 3 starts at 2 s, not after the one before \(3 s\)"),
+    "no feed": (lambda s: s.feed.unlink(), "feed.xml", "feed", r"missing; run 'podcast publish'"),
 }
 
 
@@ -226,16 +241,29 @@ def test_a_good_site_has_no_problems(good: Site) -> None:
 
 @pytest.mark.parametrize("name", BREAKS)
 def test_each_broken_rule_is_reported(site: Site, name: str) -> None:
-    breaker, file, pattern = BREAKS[name]
+    breaker, file, subject, pattern = BREAKS[name]
     breaker(site)
     problems = check_site(site.root, now=NOW)
-    assert any(p.file == file and re.search(pattern, p.message) for p in problems), (
-        f"{name}: no {file}: /{pattern}/ among:\n" + "\n".join(map(str, problems))
+    assert any(p.file == file and p.subject == subject and re.search(pattern, p.message) for p in problems), (
+        f"{name}: no {file} ({subject}): /{pattern}/ among:\n"
+        + "\n".join(f"{p} ({p.subject})" for p in problems)
     )
+    assert {p.subject for p in problems} <= set(get_args(Subject))
 
 
 def test_a_problem_reads_as_file_then_message() -> None:
-    assert str(Problem("feed.xml", "lists no episodes")) == "feed.xml: lists no episodes"
+    assert str(Problem("feed.xml", "feed", "lists no episodes")) == "feed.xml: lists no episodes"
+
+
+def test_a_chapter_table_that_names_a_missing_frame_reaches_check_as_data(site: Site) -> None:
+    edit_tags(site, drop_second_chapter_frame)
+    with pytest.raises(UnlistedChapters) as raised:
+        read_chapters(site.mp3)
+    assert raised.value.missing == ("chp1",)
+    assert str(raised.value) == f"{site.mp3}: CTOC lists chapters with no CHAP frame: chp1"
+    problems = check_site(site.root, now=NOW)
+    # The file's path is the Problem's, not repeated in its message.
+    assert Problem(f"episodes/{SLUG}/{SLUG}.mp3", "chapters", "CTOC lists chapters with no CHAP frame: chp1") in problems
 
 
 def test_loudness_is_measured_as_heard_and_checked(site: Site) -> None:
@@ -246,23 +274,9 @@ def test_loudness_is_measured_as_heard_and_checked(site: Site) -> None:
 
     write_audio(site, tone(lufs=-24.0))
     problems = check_site(site.root, now=NOW, loudness=True)
-    assert len(problems) == 1
+    assert len(problems) == 1 and problems[0].subject == "loudness"
     assert re.fullmatch(r"integrated loudness is -2[34]\.\d LUFS \(dual mono\); it must be -16 \+-1 LU",
                         problems[0].message)
-
-
-def test_frames_are_counted_after_the_id3_tag_without_decoding(good: Site) -> None:
-    data = good.mp3.read_bytes()
-    tag = id3v2_size(data)
-    assert tag == ID3(good.mp3).size and data[tag] == 0xFF
-    stream = scan_mp3(data)
-    assert stream.frames == count_frames(data[tag:])
-    assert (stream.bitrates, stream.sample_rates, stream.channel_modes, stream.error) == (
-        {96}, {44100}, {3}, "")
-    assert stream.seconds == pytest.approx(good.episode.duration)
-
-    cut = scan_mp3(data[:-100])
-    assert cut.error.startswith("the last frame") and cut.frames == stream.frames - 1
 
 
 def test_cli_prints_problems_and_a_summary_and_exits_1(

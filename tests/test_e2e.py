@@ -22,7 +22,7 @@ from mutagen.id3 import ID3
 
 from podcast.audio.encode import ffmpeg_exe
 from podcast.episode.transcript import parse_srt, parse_vtt
-from podcast.publish.check import measure_loudness
+from podcast.publish.check.media import measure_loudness
 from podcast.writing.speech import speakable
 
 SLUG = "2024-05-10-three-papers"

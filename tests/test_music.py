@@ -16,7 +16,7 @@ from podcast.audio.master import SAMPLE_RATE, loudness
 from podcast.audio.mix import INTRO_MUSIC_LEAD, OUTRO_MUSIC_TAIL, _duck_gain, _loop
 from podcast.audio.music import make_bed, make_stinger
 from podcast.episode.transcript import parse_vtt
-from podcast.publish.check import measure_loudness
+from podcast.publish.check.media import measure_loudness
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 EPISODE = "episodes/first-week"

@@ -15,7 +15,7 @@ from mutagen.mp3 import MP3
 from openai_speech_server import KEY, SpeechServer
 
 from podcast.cli import main
-from podcast.publish.check import measure_loudness
+from podcast.publish.check.media import measure_loudness
 from podcast.scaffold import init_show
 from podcast.voices_cmd import SECTION_CHARS, text_script
 

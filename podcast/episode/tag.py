@@ -78,6 +78,17 @@ def tag_mp3(
     _save_atomically(Path(path), tags)
 
 
+class UnlistedChapters(AudioError):
+    """The table of contents lists chapters that have no CHAP frame."""
+
+    def __init__(self, missing: Sequence[str], path: Path | None = None) -> None:
+        self.missing = tuple(missing)
+        """Element ids the CTOC lists with no CHAP frame."""
+        self.reason = f"CTOC lists chapters with no CHAP frame: {', '.join(self.missing)}"
+        """What is wrong, without the file's name."""
+        super().__init__(f"{path}: {self.reason}" if path else self.reason)
+
+
 def read_chapters(path: Path) -> list[Chapter]:
     """The chapters of an MP3 in table-of-contents order (time order when there is no CTOC)."""
     path = Path(path)
@@ -87,6 +98,14 @@ def read_chapters(path: Path) -> list[Chapter]:
         return []
     except (OSError, MutagenError) as e:
         raise AudioError(f"cannot read ID3 tags of {path}: {e}; check the file is an MP3") from e
+    return chapters_in(tags, path)
+
+
+def chapters_in(tags: ID3, path: Path | None = None) -> list[Chapter]:
+    """The chapters of a tag already read (from `path`, which messages name), as read_chapters gives them.
+
+    Raises UnlistedChapters when the table of contents lists a chapter that has no CHAP frame.
+    """
     chaps: dict[str, Any] = {f.element_id: f for f in tags.getall("CHAP")}
     toc = _top_level_toc(tags)
     if toc is None:
@@ -94,7 +113,7 @@ def read_chapters(path: Path) -> list[Chapter]:
     else:
         missing = [cid for cid in toc.child_element_ids if cid not in chaps]
         if missing:
-            raise AudioError(f"{path}: CTOC lists chapters with no CHAP frame: {', '.join(missing)}")
+            raise UnlistedChapters(missing, path)
         ordered = [chaps[cid] for cid in toc.child_element_ids]
     return [_chapter_from_frame(f) for f in ordered]
 

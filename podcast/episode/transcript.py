@@ -235,19 +235,29 @@ _VOICE = re.compile(r"^<v(?:\.[^\s>]+)*[ \t]+([^>]*)>")
 _TAG = re.compile(r"<[^>]*>")
 
 
+class TranscriptError(InputError):
+    """A transcript file is malformed at a line: `line` and `reason` say where and what to fix."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        """1-based number of the offending line."""
+        self.reason = reason
+
+
 def parse_vtt(text: str) -> list[Cue]:
-    """Cues of a WebVTT file; InputError naming the line when it is malformed.
+    """Cues of a WebVTT file; TranscriptError (an InputError) naming the line when it is malformed.
 
     Besides syntax it rejects a cue that ends at or before its start, or starts before the one
     it follows (WebVTT requires cues in start-time order).
     """
     lines = _lines(text)
     if not re.match(r"^WEBVTT(?:[ \t].*)?$", lines[0]):
-        raise InputError("line 1: a WebVTT file must start with 'WEBVTT'")
+        raise TranscriptError(1, "a WebVTT file must start with 'WEBVTT'")
     (header_line, header), *blocks = _blocks(lines)
     for i, line in enumerate(header, start=header_line):
         if "-->" in line:
-            raise InputError(f"line {i}: put a blank line between the WEBVTT header and the first cue")
+            raise TranscriptError(i, "put a blank line between the WEBVTT header and the first cue")
     cues: list[Cue] = []
     for first, block in blocks:
         if block[0].startswith(("NOTE", "STYLE", "REGION")) and "-->" not in block[0]:
@@ -255,18 +265,18 @@ def parse_vtt(text: str) -> list[Cue]:
         # An optional cue identifier line comes before the timing line.
         skip = 0 if "-->" in block[0] else 1
         if skip == len(block):
-            raise InputError(f"line {first}: cue {block[0]!r} has no timing line; add one or delete it")
+            raise TranscriptError(first, f"cue {block[0]!r} has no timing line; add one or delete it")
         timing, n = block[skip], first + skip
         m = _VTT_TIMING.match(timing)
         if not m:
-            raise InputError(f"line {n}: bad cue timing {timing!r}; want 'hh:mm:ss.ttt --> hh:mm:ss.ttt'")
+            raise TranscriptError(n, f"bad cue timing {timing!r}; want 'hh:mm:ss.ttt --> hh:mm:ss.ttt'")
         speaker, body = _vtt_text(block[skip + 1 :])
         cues.append(_checked_cue(n, m.groups(), speaker, body, cues))
     return cues
 
 
 def parse_srt(text: str) -> list[Cue]:
-    """Cues of a SubRip file numbered 1..N; InputError naming the line when it is malformed.
+    """Cues of a SubRip file numbered 1..N; TranscriptError naming the line when it is malformed.
 
     A first line "Name: text" gives the cue's speaker. Like parse_vtt it rejects a cue that ends
     at or before its start, or starts before the one it follows.
@@ -275,15 +285,15 @@ def parse_srt(text: str) -> list[Cue]:
     for first, block in _blocks(_lines(text)):
         expected = len(cues) + 1
         if block[0].strip() != str(expected):
-            raise InputError(f"line {first}: expected cue number {expected}, got {block[0]!r}")
+            raise TranscriptError(first, f"expected cue number {expected}, got {block[0]!r}")
         timing = block[1].strip() if len(block) > 1 else ""
         m = _SRT_TIMING.match(timing)
         if not m:
-            raise InputError(
-                f"line {first + 1}: bad cue timing {timing!r}; want 'HH:MM:SS,mmm --> HH:MM:SS,mmm'"
+            raise TranscriptError(
+                first + 1, f"bad cue timing {timing!r}; want 'HH:MM:SS,mmm --> HH:MM:SS,mmm'"
             )
         if len(block) < 3:
-            raise InputError(f"line {first + 1}: cue {expected} has no text; add it or delete the cue")
+            raise TranscriptError(first + 1, f"cue {expected} has no text; add it or delete the cue")
         speaker, body = _srt_text(block[2:])
         cues.append(_checked_cue(first + 1, m.groups(), speaker, body, cues))
     return cues
@@ -340,7 +350,7 @@ def _checked_cue(line: int, times: Sequence[str | None], speaker: str, text: str
     """A parsed cue, after checking its timing line (number `line`) against the cues before it."""
     start, end = _time(times[:4]), _time(times[4:])
     if end <= start:
-        raise InputError(f"line {line}: cue ends at or before its start; make the end later")
+        raise TranscriptError(line, "cue ends at or before its start; make the end later")
     if before and start < before[-1].start:
-        raise InputError(f"line {line}: cue starts before the previous cue; keep cues in time order")
+        raise TranscriptError(line, "cue starts before the previous cue; keep cues in time order")
     return Cue(start=start, end=end, speaker=speaker, text=text)

@@ -16,7 +16,7 @@ from podcast.episode.files import SIDECARS
 from podcast.errors import PublishError
 from podcast.fsutil import copy_file, write_bytes
 from podcast.models import BuiltEpisode
-from podcast.publish.check import CheckFailed, Problem, check_site
+from podcast.publish.check.site import CheckFailed, Problem, check_site
 
 
 @dataclass(frozen=True)
