@@ -381,7 +381,7 @@ def _serve(args: argparse.Namespace) -> None:
         lines = [f"serving {site} at {here} (feed: {here}feed.xml); Ctrl+C stops"]
         published = published_base_url(site)
         if args.base_url:
-            lines.append(f"links to {published} are served as links to {args.base_url}")
+            lines.append(f"links to {published} are served as links to {server.base_url}")
         elif published and published != here:
             lines.append(f"note: the feed's links point at {published} (base_url): an app subscribed here "
                          f"fetches episodes from there. Add --base-url {here} to serve them from here.")
