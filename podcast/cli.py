@@ -156,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("text", help="the text to speak, or - to read it from stdin")
     c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.mp3", help="the MP3 to write")
     c.add_argument("--voice", help="a voice profile (default: the host); with --engine, one of its voices")
-    c.add_argument("--engine", help="speak with this engine directly (piper, hibari, openai...), no profile")
+    c.add_argument("--engine", help="speak with this engine directly, no profile (see `podcast voices`)")
     c.add_argument("--model", default="", help="openai: tts-1, tts-1-hd or gpt-4o-mini-tts")
     c.add_argument("--instructions", default="", help="openai gpt-4o-mini-tts: how to speak")
     c.add_argument("--title", default="", help="the MP3's title tag (default: the first words)")
@@ -414,7 +414,8 @@ def _say(args: argparse.Namespace) -> None:
     for w in cfg.warnings if cfg else ():
         _console().print(f"[yellow]warning:[/] {w}")
     text = sys.stdin.read() if args.text == "-" else args.text
-    profile = pick_voice(cfg, args.voice, args.engine, model=args.model, instructions=args.instructions)
+    options = {"model": args.model, "instructions": args.instructions}
+    profile = pick_voice(cfg, args.voice, args.engine, options)
     if cfg is None:
         from podcast.config import AudioSettings
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
-from podcast.errors import ConfigError
+from podcast.errors import ConfigError, EngineError
 from podcast.models import Category, Show, VoiceProfile
 from podcast.summarize.base import SummarizerSettings, resolve_engine
 from podcast.writing.lexicon import Lexicon, load_lexicon
@@ -154,24 +154,21 @@ class ShowFile:
 
 @dataclass(frozen=True)
 class VoiceFile:
-    """voices/<id>.toml."""
+    """voices/<id>.toml: the keys every profile has. Any other key is the engine's own: its Options
+    (podcast.tts.TTSEngine) declare and check them."""
 
     engine: str
+    """The engine's name, as `podcast voices` lists them."""
     voice: str
+    """One of the engine's voices; for an engine that runs a model file, maybe the model's path."""
     name: str = ""
+    """How transcripts name the speaker; empty: the file's stem in title case."""
     speed: float = 1.0
-    model: str = ""
-    """openai: "tts-1", "tts-1-hd" or "gpt-4o-mini-tts"; empty means the engine's default."""
-    instructions: str = ""
-    """openai with gpt-4o-mini-tts: how to speak ("Calm, warm, unhurried")."""
-    config_path: str = ""
-    """coqui: the model's config.json when it is not beside the model."""
-    speaker: str = ""
-    """coqui: the speaker of a multi-speaker model."""
-    language: str = ""
-    """coqui: the language of a multilingual model, e.g. "en"."""
-    speaker_wav: str = ""
-    """coqui XTTS: a WAV of the voice to clone."""
+    """0.5 to 2.0."""
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.speed <= 2.0:
+            raise ConfigError(f"speed must be between 0.5 and 2.0, not {self.speed}")
 
 
 @dataclass(frozen=True)
@@ -259,10 +256,10 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
 
     >>> from_table(VoiceFile, {"engine": "piper", "voice": "joe"}, "host.toml").speed
     1.0
-    >>> from_table(VoiceFile, {"engine": "piper", "voyce": "joe"}, "host.toml")  # doctest: +ELLIPSIS
+    >>> from_table(VoiceFile, {"engine": "piper", "voyce": "joe"}, "host.toml")
     Traceback (most recent call last):
     ...
-    podcast.errors.ConfigError: host.toml: unknown key 'voyce'; allowed: engine, voice, name, speed, ...
+    podcast.errors.ConfigError: host.toml: unknown key 'voyce'; allowed: engine, voice, name, speed
     """
     assert dataclasses.is_dataclass(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -450,59 +447,57 @@ def _check_category(name: str, sub: str, path: Path) -> None:
 
 
 def load_voices(folder: Path) -> dict[str, VoiceProfile]:
-    """Every voices/*.toml except lexicon.toml, keyed by file stem; engines checked by name."""
-    profiles = {}
-    for path in sorted(folder.glob("*.toml")):
-        if path.stem == "lexicon":
+    """Every voices/*.toml except lexicon.toml, keyed by file stem, each checked by its engine."""
+    return {
+        path.stem: voice_profile(path.stem, read_toml(path), str(path), folder.parent)
+        for path in sorted(folder.glob("*.toml"))
+        if path.stem != "lexicon"
+    }
+
+
+def voice_profile(pid: str, table: dict[str, Any], where: str, show: Path | None = None) -> VoiceProfile:
+    """A checked profile from a voice profile's table: VoiceFile's keys, and the engine's own, which its
+    Options declare and check as strictly (an unknown key or a wrong type is an error naming `where`
+    and the key). Relative paths (the voice of an engine that runs a model file, options marked as
+    paths) are taken from the `show` folder when one is given.
+
+    Options left at their defaults are dropped: a profile that sets none keys its audio as before the
+    engine had any.
+    """
+    from podcast.tts import get_engine
+    from podcast.tts.base import PATH
+
+    own = [f.name for f in dataclasses.fields(VoiceFile)]
+    raw = from_table(VoiceFile, {k: v for k, v in table.items() if k in own}, where)
+    try:
+        engine = get_engine(raw.engine)
+    except EngineError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    extra = {k: v for k, v in table.items() if k not in own}
+    for key in extra:
+        if key not in engine.profile_keys:
+            allowed = ", ".join([*own, *engine.profile_keys])
+            raise ConfigError(
+                f"{where}: the {raw.engine} engine does not use '{key}'; remove it (allowed: {allowed})"
+            )
+    options = from_table(engine.Options, extra, where)
+    settings = []
+    for f in dataclasses.fields(options):
+        value = getattr(options, f.name)
+        if f.default is not dataclasses.MISSING and value == f.default:
             continue
-        raw = from_table(VoiceFile, read_toml(path), str(path))
-        name = raw.name or path.stem.replace("-", " ").title()
-        settings = {
-            "model": raw.model,
-            "instructions": raw.instructions,
-            "config_path": _in_show(raw.config_path, folder.parent),
-            "speaker": raw.speaker,
-            "language": raw.language,
-            "speaker_wav": _in_show(raw.speaker_wav, folder.parent),
-        }
-        voice = _in_show(raw.voice, folder.parent) if raw.engine in LOCAL_MODEL_ENGINES else raw.voice
-        profiles[path.stem] = voice_profile(
-            path.stem, name, raw.engine, voice, raw.speed, settings, str(path)
-        )
-    return profiles
+        settings.append((f.name, _in_show(value, show) if f.metadata.get(PATH) else value))
+    voice = _in_show(raw.voice, show) if engine.voice_may_be_path else raw.voice
+    name = raw.name or pid.replace("-", " ").title()
+    settings.sort(key=lambda kv: kv[0])
+    return VoiceProfile(pid, name, raw.engine, voice, raw.speed, tuple(settings))
 
 
-LOCAL_MODEL_ENGINES = ("coqui", "piper")
-"""Engines whose voice may be the path of a model file: a relative one is taken from the show folder."""
-
-
-def _in_show(path: str, root: Path) -> str:
+def _in_show(path: str, root: Path | None) -> str:
     """A relative path that exists under the show folder, made absolute, so any working folder works."""
-    if not path or Path(path).is_absolute() or not (root / path).exists():
+    if root is None or not path or Path(path).is_absolute() or not (root / path).exists():
         return path
     return str((root / path).resolve())
-
-
-def voice_profile(
-    pid: str, name: str, engine: str, voice: str, speed: float, settings: dict[str, str], where: str
-) -> VoiceProfile:
-    """A checked profile: a known engine, a speed in range, and only settings the engine reads.
-
-    Empty settings are dropped, so a profile that sets none needs no engine module imported.
-    """
-    from podcast.tts import engine_names, get_engine
-
-    if engine not in engine_names():
-        raise ConfigError(f"{where}: unknown engine {engine!r}; engines: {', '.join(engine_names())}")
-    if not 0.5 <= speed <= 2.0:
-        raise ConfigError(f"{where}: speed must be between 0.5 and 2.0, not {speed}")
-    given = tuple(sorted((k, v) for k, v in settings.items() if v))
-    if given:
-        reads = get_engine(engine).profile_keys
-        for key, _ in given:
-            if key not in reads:
-                raise ConfigError(f"{where}: the {engine} engine does not use '{key}'; remove it")
-    return VoiceProfile(pid, name, engine, voice, speed, given)
 
 
 def load_episode(folder: Path) -> EpisodeFile:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from podcast.episode import files
 
@@ -74,9 +75,9 @@ class VoiceProfile:
     engine: str
     voice: str
     speed: float = 1.0
-    settings: tuple[tuple[str, str], ...] = ()
-    """The engine's own profile keys that were set, as sorted (key, value) pairs (openai: model,
-    instructions). They change the audio, so they are part of the cache key."""
+    settings: tuple[tuple[str, Any], ...] = ()
+    """The engine's own voice-profile keys (its Options) that differ from their defaults, as (key,
+    value) pairs sorted by key. They change the audio, so they are part of the cache key."""
 
 
 @dataclass(frozen=True)

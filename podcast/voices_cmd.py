@@ -13,9 +13,10 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from mutagen.id3 import ID3, TIT2, TPE1
 
@@ -24,7 +25,7 @@ from podcast.config import AudioSettings, ShowConfig, find_root, load_show, load
 from podcast.errors import ConfigError, EngineError, InputError
 from podcast.fsutil import atomic_open
 from podcast.models import Line, Script, Section, VoiceProfile
-from podcast.tts import TTSEngine, engine_names, get_engine
+from podcast.tts import ENGINES, TTSEngine, engine_names, get_engine
 from podcast.writing.speech import speakable
 
 DEFAULT_VOICES = Path(__file__).parent / "data" / "init" / "voices"
@@ -42,22 +43,27 @@ TITLE_WORDS = 8
 @dataclass(frozen=True)
 class EngineStatus:
     name: str
+    package: str
+    """The installed package that provides the engine ("papercast" for the built-in ones); two
+    packages that both declare the name are listed together, and the engine is unusable."""
     problem: str | None
     """Why the engine cannot be used here; None when it can."""
     voices: tuple[str, ...]
 
 
 def engine_status(name: str) -> EngineStatus:
-    """Whether engine `name` is usable here, and its voices: cheap, nothing loaded or called."""
+    """Whether engine `name` is usable here, who provides it, and its voices: cheap, no model loaded
+    and no server called (the engine's module is imported)."""
+    package = ", ".join(p.package for p in ENGINES.providers(name))
     try:
         cls = get_engine(name)
-    except (ImportError, EngineError) as e:
-        return EngineStatus(name, f"cannot be loaded: {e}", ())
+    except EngineError as e:
+        return EngineStatus(name, package, str(e), ())
     try:
         voices = tuple(cls.voices())
     except ImportError:
         voices = ()
-    return EngineStatus(name, cls.check(), voices)
+    return EngineStatus(name, package, cls.check(), voices)
 
 
 def profile_problem(profile: VoiceProfile, engines: dict[str, EngineStatus]) -> str | None:
@@ -71,9 +77,10 @@ def profile_problem(profile: VoiceProfile, engines: dict[str, EngineStatus]) -> 
 def voices_report(cfg: ShowConfig | None) -> str:
     """The `podcast voices` tables: every engine, then the show's profiles (or the default ones)."""
     engines = {name: engine_status(name) for name in engine_names()}
-    rows = [["engine", "usable", "voices here", "note"]]
+    rows = [["engine", "package", "usable", "voices here", "note"]]
     for s in engines.values():
-        rows.append([s.name, _yes(s.problem), _shorten(", ".join(s.voices), 40), s.problem or ""])
+        voices = _shorten(", ".join(s.voices), 40)
+        rows.append([s.name, s.package, _yes(s.problem), voices, s.problem or ""])
     out = ["engines", *_table(rows), ""]
     if cfg is None:
         profiles, roles = load_voices(DEFAULT_VOICES), {"host": "host", "cohost": "cohost"}
@@ -140,21 +147,22 @@ def pick_voice(
     cfg: ShowConfig | None,
     voice: str | None,
     engine: str | None = None,
-    *,
-    model: str = "",
-    instructions: str = "",
+    options: Mapping[str, str] | None = None,
 ) -> VoiceProfile:
     """The profile `say` speaks with: --engine NAME [--voice VOICE], else a profile (default: the host).
 
-    --model and --instructions set or override those keys of the profile.
+    `options` (--model, --instructions) set or override those keys of the profile; the engine
+    checks them as it checks a profile's.
     """
-    overrides = {k: v for k, v in (("model", model), ("instructions", instructions)) if v}
+    options = {k: v for k, v in (options or {}).items() if v}
     if engine:
-        if engine not in engine_names():
-            raise ConfigError(f"--engine {engine}: unknown engine; engines: {', '.join(engine_names())}")
-        voice = voice or _first_voice(get_engine(engine))
-        where = f"--engine {engine} --voice {voice}"
-        return voice_profile(AD_HOC, f"{engine} {voice}", engine, voice, 1.0, overrides, where)
+        try:
+            cls = get_engine(engine)
+        except EngineError as e:
+            raise ConfigError(f"--engine {engine}: {e}") from None
+        voice = voice or _first_voice(cls)
+        given = {"engine": engine, "voice": voice, "name": f"{engine} {voice}", **options}
+        return voice_profile(AD_HOC, given, f"--engine {engine} --voice {voice}")
     profiles = cfg.profiles if cfg else load_voices(DEFAULT_VOICES)
     pid = voice or (cfg.roles.host if cfg else "host")
     if pid not in profiles:
@@ -164,10 +172,11 @@ def pick_voice(
             "(or name an engine's voice: --engine NAME --voice VOICE)"
         )
     p = profiles[pid]
-    if not overrides:
+    if not options:
         return p
-    where = f"voices/{pid}.toml with --model/--instructions"
-    return voice_profile(p.id, p.name, p.engine, p.voice, p.speed, {**dict(p.settings), **overrides}, where)
+    table: dict[str, Any] = {"engine": p.engine, "voice": p.voice, "name": p.name, "speed": p.speed}
+    flags = " ".join(f"--{key}" for key in options)
+    return voice_profile(p.id, {**table, **dict(p.settings), **options}, f"voices/{pid}.toml with {flags}")
 
 
 def _first_voice(cls: type[TTSEngine]) -> str:

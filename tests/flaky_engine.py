@@ -1,11 +1,15 @@
 """A third-party TTS engine for the fault tests: the real hibari voice, except that it fails on any
-sentence containing BREAKDOWN, the way a model or a remote service can fail mid-episode."""
+sentence containing BREAKDOWN, the way a model or a remote service can fail mid-episode.
+
+It is registered in the process that imports this module, not installed: render's worker processes
+import the module too (podcast.audio.speak.init_worker), which registers it there.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from podcast.tts.base import TTSEngine, register
+from podcast.tts import TTSEngine, register
 from podcast.tts.hibari import HibariEngine
 
 

@@ -188,6 +188,21 @@ SHOW_CONFIG_ERRORS = [
         ("host.toml", "speed"),
         id="voice-wrong-type",
     ),
+    pytest.param(
+        edit("voices/host.toml", "# speed = 1.0", "speed = 2.5"),
+        ("host.toml", "speed", "0.5 and 2.0"),
+        id="voice-speed-out-of-range",
+    ),
+    pytest.param(
+        edit("voices/host.toml", "# speed = 1.0", 'speaker = "ada"'),
+        ("host.toml", "piper", "'speaker'"),
+        id="voice-key-of-another-engine",
+    ),
+    pytest.param(
+        edit("voices/host.toml", 'engine = "piper"', 'engine = "openai"\nmodel = 1'),
+        ("host.toml", "model", "a string"),
+        id="voice-engine-key-wrong-type",
+    ),
 ]
 
 

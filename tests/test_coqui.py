@@ -139,7 +139,6 @@ def test_length_follows_the_text_and_the_speed(model: Path, engine: CoquiEngine)
         assert len(engine.speak(text)) == tokens(text) * FRAMES_PER_TOKEN * HOP
     fast = CoquiEngine(str(model), speed=1.5)
     assert len(fast.speak(long)) == tokens(long) * math.ceil((FRAMES_PER_TOKEN - 0.5) / 1.5) * HOP
-    assert fast.settings_key() != engine.settings_key()
 
 
 @coqui

@@ -89,9 +89,10 @@ def test_voices_lists_engines_profiles_and_what_works(
     without = podcast(show, "voices")
     assert without.returncode == 0, without.stderr
     rows = _rows(without.stdout)
-    assert rows["piper"][1] == "yes" and "joe" in rows["piper"]
-    assert rows["hibari"][1] == "yes" and "heart" in rows["hibari"]
-    assert rows["openai"][1] == "no" and "OPENAI_API_KEY is not set" in without.stdout
+    assert rows["engine"][:3] == ["engine", "package", "usable"]
+    assert rows["piper"][1:3] == ["papercast", "yes"] and "joe" in rows["piper"]
+    assert rows["hibari"][1:3] == ["papercast", "yes"] and "heart" in rows["hibari"]
+    assert rows["openai"][1:3] == ["papercast", "no"] and "OPENAI_API_KEY is not set" in without.stdout
     assert rows["host"][1:6] == ["Alloy", "host", "openai", "alloy", "(gpt-4o-mini-tts)"]
     assert rows["host"][6] == "no"
     assert rows["cohost"][1:6] == ["Ava", "cohost", "hibari", "heart", "yes"]
@@ -99,7 +100,7 @@ def test_voices_lists_engines_profiles_and_what_works(
 
     with_key = podcast(show, "voices", OPENAI_API_KEY=KEY)
     rows = _rows(with_key.stdout)
-    assert rows["openai"][1] == "yes" and rows["host"][6] == "yes"
+    assert rows["openai"][2] == "yes" and rows["host"][6] == "yes"
     assert KEY not in with_key.stdout + with_key.stderr
     assert server.requests == []  # listing calls no server
 

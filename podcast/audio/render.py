@@ -39,7 +39,7 @@ import numpy as np
 from podcast import cache as cachemod
 from podcast.audio.clips import SAMPLE_RATE, Music, SpokenLine, TimedSentence, give_back_memory
 from podcast.audio.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
-from podcast.audio.speak import LineTask, engine_key, init_worker, load_line, synthesize
+from podcast.audio.speak import LineTask, engine_key, init_worker, load_line, speech_key, synthesize
 from podcast.config import AudioSettings
 from podcast.errors import AudioError
 from podcast.fsutil import atomic_open
@@ -99,10 +99,7 @@ class SectionJob:
         return [(line, list(t.sentences)) for line, t in zip(self.section.lines, self.tasks, strict=True)]
 
     def line_key(self, line: Line, sentences: list[str]) -> str:
-        p = self.profiles[line.speaker]
-        # Engine settings join the key only when set, so lines cached before they existed stay valid.
-        extra = [dict(p.settings)] if p.settings else []
-        return cachemod.key("line", LINE_FORMAT, p.engine, p.voice, p.speed, sentences, *extra)
+        return speech_key(self.profiles[line.speaker], "line", LINE_FORMAT, sentences)
 
     def parts(self) -> list[Part]:
         """How the section is encoded: each line on its own, so an edited line re-encodes alone;

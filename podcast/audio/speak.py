@@ -40,12 +40,20 @@ class LineTask:
     cache_root: Path
 
 
-def engine_key(profile: VoiceProfile) -> tuple[str, str, float, tuple[tuple[str, str], ...]]:
+def speech_key(profile: VoiceProfile, kind: str, version: int, *text: object) -> str:
+    """The cache key of `text` spoken by `profile`: everything that changes the audio. The engine's
+    own settings (its options that differ from their defaults) join the key only when there are any,
+    so the keys of profiles without them are what they were before engines had options."""
+    extra = [dict(profile.settings)] if profile.settings else []
+    return cachemod.key(kind, version, profile.engine, profile.voice, profile.speed, *text, *extra)
+
+
+def engine_key(profile: VoiceProfile) -> str:
     """What makes two profiles share one loaded engine."""
-    return (profile.engine, profile.voice, profile.speed, profile.settings)
+    return speech_key(profile, "engine", 1)
 
 
-_ENGINES: dict[tuple[str, str, float, tuple[tuple[str, str], ...]], TTSEngine] = {}
+_ENGINES: dict[str, TTSEngine] = {}
 """Engines loaded in this process: a model loads once per process, not once per line."""
 
 
@@ -60,7 +68,8 @@ def engine(profile: VoiceProfile) -> TTSEngine:
 
 
 def init_worker(engine_modules: Sequence[str]) -> None:
-    """Worker initializer: a spawned process knows only the built-in engines until their modules import."""
+    """Worker initializer: a spawned process finds the installed engines by their entry points, but
+    an engine registered in the parent process only once its module is imported here."""
     for module in engine_modules:
         importlib.import_module(module)
 
@@ -77,11 +86,7 @@ SENTENCE_FORMAT = 1
 
 
 def sentence_key(profile: VoiceProfile, sentence: str) -> str:
-    # Engine settings join the key only when set, like the line key.
-    extra = [dict(profile.settings)] if profile.settings else []
-    return cachemod.key(
-        "sentence", SENTENCE_FORMAT, profile.engine, profile.voice, profile.speed, sentence, *extra
-    )
+    return speech_key(profile, "sentence", SENTENCE_FORMAT, sentence)
 
 
 def speak_line(task: LineTask, cache: cachemod.Cache) -> SpokenLine:

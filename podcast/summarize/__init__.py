@@ -8,6 +8,7 @@ from podcast.errors import EngineError, InputError, PodcastError
 from podcast.models import Paper, Summary
 from podcast.summarize.base import (
     ONE_LINE_WORDS,
+    SUMMARIZERS,
     Summarizer,
     SummarizerSettings,
     TokenUse,
@@ -21,6 +22,7 @@ from podcast.summarize.base import (
 
 __all__ = [
     "ONE_LINE_WORDS",
+    "SUMMARIZERS",
     "Summarizer",
     "SummarizerSettings",
     "TokenUse",

@@ -1,17 +1,14 @@
 """The summarizer contract: its settings, a small base class, and the registry of engines by name.
 
 An engine does its slow set-up (a client, a model) once in __init__ and then writes one summary per
-`summarize` call. Built-in engines are named in BUILTIN and imported only when asked for, so
-listing the names never imports an engine's packages; a third-party engine registers with
-@register exactly as the built-in ones do.
+`summarize` call. Engines are found by name through the "papercast.summarizers" entry points
+(podcast.plugins), papercast's own included, and imported only when asked for, so listing the names
+never imports an engine's packages.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
-import inspect
 import os
 import re
 from abc import ABC, abstractmethod
@@ -19,18 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
-from podcast.errors import ConfigError, EngineError
+from podcast.errors import ConfigError
 from podcast.models import Paper
-
-BUILTIN: dict[str, str] = {
-    "extractive": "podcast.summarize.extractive",
-    "openai": "podcast.summarize.openai",
-}
-"""Built-in engine name -> the module that registers it when imported."""
-
-_REGISTRY: dict[str, type[Summarizer]] = {}
+from podcast.plugins import Registry
 
 ONE_LINE_WORDS = 25
 """Length of the one-sentence summary a paper gets when an episode lists other papers as highlights."""
@@ -198,45 +188,12 @@ def first_sentence(text: str) -> str:
     return flat
 
 
-_S = TypeVar("_S", bound=Summarizer)
-
-
-def register(cls: type[_S]) -> type[_S]:
-    """Class decorator: make `cls` available under `cls.name` (to `get` and podcast.toml).
-
-    Raises TypeError for a class that cannot be an engine, and ValueError when the name is taken
-    by another class (a built-in name belongs to its built-in module).
-    """
-    if not (inspect.isclass(cls) and issubclass(cls, Summarizer)):
-        raise TypeError(f"{cls!r} is not a Summarizer subclass")
-    name = cls.__dict__.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"{cls.__qualname__} must set a class attribute `name`, e.g. name = 'mine'")
-    if inspect.isabstract(cls):
-        raise TypeError(f"{cls.__qualname__} does not implement summarize()")
-    owner = BUILTIN.get(name)
-    if owner is not None and cls.__module__ != owner:
-        raise ValueError(f"summarizer name {name!r} is built in ({owner}); pick another name")
-    taken = _REGISTRY.get(name)
-    if taken is not None and _qualified(taken) != _qualified(cls):
-        raise ValueError(f"summarizer name {name!r} is already registered by {_qualified(taken)}")
-    _REGISTRY[name] = cls
-    return cls
-
-
-def names() -> list[str]:
-    """Every engine name `get` accepts, sorted; built-ins are listed without being imported."""
-    shipped = {name for name, module in BUILTIN.items() if importlib.util.find_spec(module) is not None}
-    return sorted(shipped | _REGISTRY.keys())
-
-
-def get(name: str) -> type[Summarizer]:
-    """The engine class registered as `name`, importing a built-in one on first use."""
-    if name not in _REGISTRY and name in BUILTIN:
-        _import_builtin(name)
-    if name not in _REGISTRY:
-        raise EngineError(f"unknown summarizer {name!r}; known: {', '.join(names())}")
-    return _REGISTRY[name]
+SUMMARIZERS: Registry[Summarizer] = Registry("papercast.summarizers", Summarizer, "summarizer")
+"""Every summarizer by name: installed packages' ("papercast.summarizers" entry points) and this
+process's."""
+register = SUMMARIZERS.register
+names = SUMMARIZERS.names
+get = SUMMARIZERS.get
 
 
 def load(settings: SummarizerSettings, cache_dir: Path | None = None) -> Summarizer:
@@ -246,22 +203,3 @@ def load(settings: SummarizerSettings, cache_dir: Path | None = None) -> Summari
     engine = get(settings.engine)(settings)
     engine.cache_dir = cache_dir
     return engine
-
-
-def _import_builtin(name: str) -> None:
-    module = BUILTIN[name]
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name == module:  # not shipped in this version: `get` reports it as unknown
-            return
-        package = (e.name or "?").split(".")[0]
-        raise EngineError(
-            f"summarizer {name!r} needs the Python package {package!r}: pip install {package}"
-        ) from e
-    except ImportError as e:
-        raise EngineError(f"summarizer {name!r} cannot be loaded: {e}") from e
-
-
-def _qualified(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"

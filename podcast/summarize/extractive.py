@@ -33,7 +33,7 @@ import numpy as np
 
 from podcast.models import Paper
 from podcast.research.paper_text import TERMINAL, sections
-from podcast.summarize.base import ONE_LINE_WORDS, Summarizer, register
+from podcast.summarize.base import ONE_LINE_WORDS, Summarizer
 
 _PRIOR = {"abstract": 1.0, "intro": 0.5, "conclusion": 0.5, "body": 0.12}
 """How much a section's sentences are worth as summary material (and as LexRank jump targets)."""
@@ -155,7 +155,6 @@ class _Sentence:
     """"abstract", "intro", "conclusion" or "body": what the sentence's section is worth."""
 
 
-@register
 class ExtractiveSummarizer(Summarizer):
     """Offline and deterministic: picks and orders sentences, never writes new ones (beyond
     turning English first person into the third)."""

@@ -39,7 +39,6 @@ from podcast.summarize.base import (
     TokenUse,
     paper_label,
     read_prompt,
-    register,
 )
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -76,7 +75,6 @@ class _Passing(Exception):
         self.retry_after = retry_after
 
 
-@register
 class OpenAISummarizer(Summarizer):
     """Summaries written by a chat model; see the module docstring for the contract."""
 

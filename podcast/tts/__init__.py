@@ -1,5 +1,5 @@
-"""Text to speech: engines behind one contract, and speaking a line with the segment cache."""
+"""Text to speech: engines behind one contract, found by name (podcast.plugins)."""
 
-from podcast.tts.base import TTSEngine, engine_names, get_engine, register
+from podcast.tts.base import ENGINES, TTSEngine, engine_names, get_engine, path_option, register
 
-__all__ = ["TTSEngine", "engine_names", "get_engine", "register"]
+__all__ = ["ENGINES", "TTSEngine", "engine_names", "get_engine", "path_option", "register"]

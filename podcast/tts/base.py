@@ -1,41 +1,71 @@
-"""The TTS engine contract and the registry of engines by name.
+"""The TTS engine contract, and the registry of engines by name.
 
 An engine does its slow work (loading a model) once in __init__ and then speaks one sentence per
-call. Built-in engines are named in BUILTIN and imported only when used, so listing engine names
-never loads onnxruntime; a third-party engine registers with @register like the built-in ones do.
+call. It declares the voice-profile keys it reads as a frozen dataclass, `Options`, and is found by
+name through the "papercast.tts" entry points (podcast.plugins), papercast's own engines included;
+its module is imported only when it is used, so heavy imports belong inside its methods.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
+import inspect
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from podcast.errors import EngineError
+from podcast.plugins import Registry
 
 if TYPE_CHECKING:
     import numpy as np
 
-BUILTIN: dict[str, str] = {
-    "coqui": "podcast.tts.coqui",
-    "hibari": "podcast.tts.hibari",
-    "openai": "podcast.tts.openai",
-    "piper": "podcast.tts.piper",
-}
-_REGISTRY: dict[str, type[TTSEngine]] = {}
+PATH = "papercast.path"
+"""Metadata key of an Options field that holds a path (see `path_option`)."""
+
+
+def path_option(default: str = "") -> Any:
+    """An Options field that holds the path of a file or folder: a relative path in a voice profile
+    is taken from the show folder (when something is there), so a build works from any folder."""
+    return dataclasses.field(default=default, metadata={PATH: True})
+
+
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    """An engine that reads no voice-profile keys besides engine, voice, name and speed."""
 
 
 class TTSEngine(ABC):
     name: ClassVar[str]
+    """The registry key, as voice profiles write it."""
     sample_rate: int
     """Native rate of the audio `speak` returns."""
+    Options: ClassVar[type[Any]] = NoOptions
+    """A frozen dataclass of the voice-profile keys this engine reads besides engine, voice, name and
+    speed, with their types, defaults and a docstring under each (mark paths with `path_option`). A
+    profile is checked against it as strictly as the rest of the show's config, and the values that
+    differ from the defaults reach __init__ as keyword arguments and join the audio's cache key."""
     profile_keys: ClassVar[tuple[str, ...]] = ()
-    """Voice-profile keys besides engine, voice and speed that this engine reads (openai: model,
-    instructions); a profile's values for them reach __init__ as keyword arguments."""
+    """The names of the Options fields (set from Options when the class is made)."""
+    voice_may_be_path: ClassVar[bool] = False
+    """The voice may be the path of a model file or folder; a relative one in a voice profile is taken
+    from the show folder."""
     cost: ClassVar[float] = 1.0
     """Rough wall time per character relative to hibari (1). The renderer gives each engine a share of
     the worker processes in proportion to its characters times this, so the engines finish together."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not (isinstance(cls.Options, type) and dataclasses.is_dataclass(cls.Options)):
+            raise TypeError(f"{cls.__qualname__}.Options must be a dataclass of its voice-profile keys")
+        cls.profile_keys = tuple(f.name for f in dataclasses.fields(cls.Options))
+        params = inspect.signature(cls.__init__).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            missing = [key for key in cls.profile_keys if key not in params]
+            if missing:
+                raise TypeError(
+                    f"{cls.__qualname__}.__init__ must take its options as keyword arguments: "
+                    f"{', '.join(missing)}"
+                )
 
     def __init__(self, voice: str, speed: float = 1.0) -> None:
         """Load the voice; raise EngineError naming the voice when it is not available here."""
@@ -67,23 +97,9 @@ class TTSEngine(ABC):
     def speak(self, text: str) -> np.ndarray:
         """One sentence of speakable text -> mono float32 samples in [-1, 1] at self.sample_rate."""
 
-    def settings_key(self) -> str:
-        """Everything besides the text that changes the audio; part of the segment cache key."""
-        return f"{self.name}:{self.voice}:{self.speed:g}"
 
-
-def register(cls: type[TTSEngine]) -> type[TTSEngine]:
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def engine_names() -> list[str]:
-    return sorted(set(BUILTIN) | set(_REGISTRY))
-
-
-def get_engine(name: str) -> type[TTSEngine]:
-    if name not in _REGISTRY and name in BUILTIN:
-        importlib.import_module(BUILTIN[name])
-    if name not in _REGISTRY:
-        raise EngineError(f"unknown TTS engine {name!r}; engines: {', '.join(engine_names())}")
-    return _REGISTRY[name]
+ENGINES: Registry[TTSEngine] = Registry("papercast.tts", TTSEngine, "TTS engine")
+"""Every TTS engine by name: installed packages' ("papercast.tts" entry points) and this process's."""
+register = ENGINES.register
+engine_names = ENGINES.names
+get_engine = ENGINES.get

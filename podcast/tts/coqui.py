@@ -10,11 +10,9 @@ profile's `voice` is the model:
   Nothing is ever downloaded at run time: download a model once with Coqui's own CLI, e.g.
   `tts --model_name tts_models/en/ljspeech/vits --text "Hello." --out_path hello.wav`.
 
-Profile keys besides engine, voice and speed: `config_path`, `speaker` (a speaker of a
-multi-speaker model), `language` (for a multilingual model, e.g. "en" for XTTS) and `speaker_wav`
-(a reference WAV that XTTS and other cloning models imitate). Reading `speaker_wav` goes through
-torchaudio, which since 2.9 needs FFmpeg's shared libraries (Debian: `apt-get install ffmpeg`);
-synthesis itself does not.
+Profile keys besides engine, voice, name and speed: see CoquiOptions. Reading `speaker_wav` goes
+through torchaudio, which since 2.9 needs FFmpeg's shared libraries (Debian: `apt-get install
+ffmpeg`); synthesis itself does not.
 
 `speed` scales the duration of models that have one (VITS and other duration-predicting models) and
 is passed on to models that take it (XTTS); other models refuse any speed but 1.0.
@@ -26,13 +24,14 @@ import importlib.util
 import inspect
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from podcast.errors import EngineError
-from podcast.tts.base import TTSEngine, register
+from podcast.tts.base import TTSEngine, path_option
 
 INSTALL = "install with: pip install '.[coqui]' or make test-coqui"
 NAME_PREFIX = "tts_models/"
@@ -172,12 +171,26 @@ def _one_line(error: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@register
+@dataclass(frozen=True)
+class CoquiOptions:
+    """The voice-profile keys of the coqui engine besides engine, voice, name and speed."""
+
+    config_path: str = path_option()
+    """The model's config.json when it is not beside the checkpoint (relative: to the show folder)."""
+    speaker: str = ""
+    """The speaker of a multi-speaker model."""
+    language: str = ""
+    """The language of a multilingual model, e.g. "en" for XTTS."""
+    speaker_wav: str = path_option()
+    """A WAV of the voice that XTTS and other cloning models imitate (relative: to the show folder)."""
+
+
 class CoquiEngine(TTSEngine):
     name = "coqui"
     sample_rate = 22_050
     cost = 30.0  # a large model on CPU
-    profile_keys = ("config_path", "speaker", "language", "speaker_wav")
+    Options = CoquiOptions
+    voice_may_be_path = True  # a checkpoint, or a folder holding one
 
     def __init__(
         self,
@@ -294,10 +307,6 @@ class CoquiEngine(TTSEngine):
         except EngineError as e:
             return str(e)
         return None
-
-    def settings_key(self) -> str:
-        extra = (self.config_path, self.speaker, self.language, self.speaker_wav)
-        return f"{super().settings_key()}:{':'.join(extra)}"
 
     def speak(self, text: str) -> np.ndarray:
         if not text.strip():

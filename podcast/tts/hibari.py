@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from podcast.errors import EngineError
-from podcast.tts.base import TTSEngine, register
+from podcast.tts.base import TTSEngine
 
 
-@register
 class HibariEngine(TTSEngine):
     name = "hibari"
     sample_rate = 24_000

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from podcast.errors import EngineError
-from podcast.tts.base import TTSEngine, register
+from podcast.tts.base import TTSEngine
 from podcast.writing.speech import split_sentences
 
 API_LIMIT = 4096
@@ -133,12 +133,21 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@register
+@dataclass(frozen=True)
+class OpenAIOptions:
+    """The voice-profile keys of the openai engine besides engine, voice, name and speed."""
+
+    model: str = ""
+    """"tts-1", "tts-1-hd", "gpt-4o-mini-tts", or any model the server has; empty: tts-1."""
+    instructions: str = ""
+    """How to speak ("Calm, warm, unhurried"); only models like gpt-4o-mini-tts take it."""
+
+
 class OpenAIEngine(TTSEngine):
     name = "openai"
     sample_rate = PCM_RATE
     cost = 2.0  # a request waits on the network, about twice as long as hibari speaks
-    profile_keys = ("model", "instructions")
+    Options = OpenAIOptions
 
     def __init__(
         self,
@@ -185,9 +194,6 @@ class OpenAIEngine(TTSEngine):
         if voice is not None and not voice.strip():
             return 'the voice is empty; name one, e.g. "alloy"'
         return None
-
-    def settings_key(self) -> str:
-        return f"{super().settings_key()}:{self.model}:{self.instructions}"
 
     def speak(self, text: str) -> np.ndarray:
         """Any text -> mono float32 at self.sample_rate, one request per piece of at most 4096 chars."""

