@@ -70,7 +70,9 @@ class Registry(Generic[E]):
         """The one provider of `name`; EngineError when no package offers it or two do."""
         found = self.providers(name)
         if not found:
-            raise EngineError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names()) or 'none'}")
+            # None at all means no package metadata was found: papercast itself runs uninstalled.
+            known = ", ".join(self.names()) or "none (install papercast to find its own: pip install -e .)"
+            raise EngineError(f"unknown {self.kind} {name!r}; known: {known}")
         if len(found) > 1:
             who = " and ".join(f"{p.package} ({p.target})" for p in found)
             raise EngineError(
