@@ -74,7 +74,8 @@ class SiteServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
-    request_queue_size = 128  # socketserver's 5 leaves a burst of app requests waiting for SYN retries
+    # socketserver's 5 left a burst of requests (a page's images, an app's probes) waiting for SYN retries.
+    request_queue_size = 512
 
     def __init__(self, site: Path, address: tuple[str, int], *, rewrite: tuple[str, str] | None = None,
                  log: Callable[[str], None] | None = None, timeout: float = TIMEOUT) -> None:
