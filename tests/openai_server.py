@@ -7,7 +7,7 @@
 
 POST /v1/chat/completions answers with the next scripted Reply (in order; a request with none left
 gets a 400 that says so), GET /v1/models lists `models`. Replies may be delayed to provoke client
-timeouts. The bodies follow OpenAI's: chat.completion objects with `usage`, and errors as
+timeouts, or `dropped()`: the connection closes with no answer at all. The bodies follow OpenAI's: chat.completion objects with `usage`, and errors as
 {"error": {"message", "type", "code"}}.
 """
 
@@ -35,6 +35,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     """Seconds to wait before answering (longer than the client's timeout: a timeout)."""
+    drop: bool = False
+    """Close the connection without answering."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Request:
     headers: dict[str, str]
     """Header names lower-cased."""
     body: dict[str, Any]
+    at: float = 0.0
+    """time.monotonic() when it arrived."""
 
     @property
     def system(self) -> str:
@@ -118,6 +122,11 @@ def slow(seconds: float, reply: Reply) -> Reply:
     return Reply(reply.status, reply.body, reply.headers, seconds)
 
 
+def dropped() -> Reply:
+    """The connection closes before any answer, as when a proxy or the server restarts."""
+    return Reply(drop=True)
+
+
 class FakeOpenAI:
     """The server's state: the script of replies and the record of requests."""
 
@@ -170,9 +179,12 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, body: dict[str, Any]) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = state._next(Request(self.command, self.path, headers, body))
+            reply = state._next(Request(self.command, self.path, headers, body, time.monotonic()))
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.drop:
+                self.close_connection = True
+                return
             data = json.dumps(reply.body).encode()
             with contextlib.suppress(OSError):  # the client may have given up waiting
                 self.send_response(reply.status)

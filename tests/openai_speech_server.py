@@ -7,8 +7,9 @@
         server.requests                         # every request, in order, with what was answered
 
 It checks what OpenAI checks (the key, the voice, the model, at most 4096 characters) and answers
-like it, with the same error bodies. Scripted answers: "ok", "429[:retry-after]", "500", "503",
-"401", "drop" (the connection closes before any answer) and "cut" (half the audio, then it closes).
+like it, with the same error bodies. Scripted answers: "ok", "429[:retry-after]" (seconds or an HTTP
+date), "408", "425", "500", "502", "503", "401", "drop" (the connection closes before any answer) and
+"cut" (half the audio, then it closes).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class SpeechServer:
             return
         if error is not None:
             status, payload = error
-            headers = {"Retry-After": answer.split(":")[1]} if answer.startswith("429:") else {}
+            headers = {"Retry-After": answer.split(":", 1)[1]} if answer.startswith("429:") else {}
             self._send(h, status, "application/json", json.dumps(payload).encode(), headers)
             return
         audio = self.synthesize(str(body["input"]))
@@ -191,8 +192,11 @@ class SpeechServer:
                 429,
                 _error("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
             )
-        if scripted in ("500", "503"):
+        if scripted in ("500", "502", "503"):
             return scripted, (int(scripted), _error("The server had an error", "server_error"))
+        if scripted in ("408", "425"):
+            message = {"408": "Request timed out", "425": "Too early: the model is still loading"}[scripted]
+            return scripted, (int(scripted), _error(message, "server_error"))
         if scripted == "401" or auth != f"Bearer {self.key}":
             shown = auth.removeprefix("Bearer ")[:5]
             message = f"Incorrect API key provided: {shown}****. You can find your API key at ..."

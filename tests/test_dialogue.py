@@ -15,6 +15,7 @@ from conftest import ONE_PAPER_EPISODE, RunCli
 from openai_server import FakeOpenAI, completion, openai_env
 
 from podcast.build import script_stage
+from podcast.cache import key
 from podcast.config import load_episode, load_show
 from podcast.edits import Generated
 from podcast.errors import ConfigError, EngineError
@@ -145,6 +146,17 @@ def test_the_exchange_is_written_under_the_papers_heading_and_cached(server: Fak
     again, log = write_script_md(starter)
     assert again == script_md and len(server.chats) == 1
     assert log[0] == "dialogue tokens: 0 in, 0 out (0 requests; 1 answer from the cache, not paid again)"
+
+    # Keyed and stored as before podcast/llm.py existed: an exchange cached by an earlier version hits.
+    digest = key("dialogue", server.url, "test-model", 0.3, chat.system, chat.user)
+    entry = starter / ".cache" / "llm" / digest[:2] / f"{digest}.json"
+    assert json.loads(entry.read_text("utf-8"))["text"] == GOOD
+    old = with_turn(text="Did it keep up?")
+    record = {"text": old, "prompt_tokens": 390, "completion_tokens": 75}
+    entry.write_text(json.dumps(record, ensure_ascii=False), "utf-8")  # the old, compact format
+    (starter / "episodes" / "first-week" / "script.md").unlink()
+    earlier, _ = write_script_md(starter)
+    assert "host: Did it keep up?" in paper_lines(earlier) and len(server.chats) == 1
 
 
 def test_a_prompt_file_of_the_show_replaces_the_default(server: FakeOpenAI, starter: Path) -> None:

@@ -9,7 +9,6 @@ never imports an engine's packages.
 from __future__ import annotations
 
 import copy
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -18,14 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
+from podcast import llm
 from podcast.errors import ConfigError
+from podcast.llm import TokenUse
 from podcast.models import Paper
 from podcast.plugins import Registry
 
 ONE_LINE_WORDS = 25
 """Length of the one-sentence summary a paper gets when an episode lists other papers as highlights."""
-LLM_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
-"""Either of these set (and no engine named in podcast.toml) means summaries by the "openai" engine."""
 
 
 @dataclass(frozen=True)
@@ -93,21 +92,8 @@ def resolve_engine(
     """
     if settings.engine:
         return settings
-    env = os.environ if environ is None else environ
-    chosen = "openai" if any(env.get(name, "").strip() for name in LLM_ENVIRONMENT) else "extractive"
+    chosen = "openai" if llm.configured(environ) else "extractive"
     return replace(settings, engine=chosen)
-
-
-@dataclass(frozen=True)
-class TokenUse:
-    """What writing one paper's summary cost, as the endpoint's `usage` reported it."""
-
-    paper: str
-    """The paper's id."""
-    prompt_tokens: int
-    completion_tokens: int
-    cached: bool = False
-    """Answered from the show's .cache/llm/: the counts are the original request's, nothing was spent now."""
 
 
 class Summarizer(ABC):

@@ -1,44 +1,32 @@
 """openai: the audio/speech endpoint of OpenAI, or of any server that speaks its protocol.
 
-The key and the server come from the environment only: OPENAI_API_KEY (never written to a file, a
-log or a message) and OPENAI_BASE_URL (default https://api.openai.com/v1; a local server such as
-Kokoro-FastAPI may need no key). WAV is asked for, so no MP3 decoding is needed and the sample rate
-comes with the audio; a server that answers raw PCM (OpenAI's "pcm": 24 kHz, 16-bit, mono) or another
-format is understood too.
+Requests go through podcast.llm, the one client for OpenAI-compatible endpoints: OPENAI_BASE_URL
+(default https://api.openai.com/v1; a local server such as Kokoro-FastAPI may need no key) and
+OPENAI_API_KEY (never written to a file, a log or a message) as it reads them, with its retry policy
+and its messages. The environment is read anew for every request and kept no longer. WAV is asked
+for, so no MP3 decoding is needed and the sample rate comes with the audio; a server that answers
+raw PCM (OpenAI's "pcm": 24 kHz, 16-bit, mono) or another format is understood too.
 
 The endpoint takes at most 4096 characters per request: longer text is sent in pieces cut at
 sentence ends (a longer sentence at clause punctuation, then between words), never mid-sentence
-otherwise and never truncated. Rate limits, server errors, timeouts and dropped connections are
-retried with exponential backoff (a Retry-After header is obeyed); a refused key, an unknown voice
-or model fails at once with a message that says what to set.
+otherwise and never truncated. Rate limits, server errors, timeouts, dropped connections and audio
+cut short are retried with exponential backoff (a Retry-After header is obeyed, up to MAX_WAIT); a
+refused key, an unknown voice or model fails at once with a message that says what to set.
 """
 
 from __future__ import annotations
 
-import email.utils
-import http.client
-import json
-import os
-import random
-import re
-import ssl
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
+from podcast import llm
 from podcast.errors import EngineError
 from podcast.tts.base import TTSEngine
 from podcast.writing.speech import split_sentences
 
 API_LIMIT = 4096
 """Most characters the endpoint accepts in one request."""
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "tts-1"
 """The model every OpenAI-compatible server knows; "gpt-4o-mini-tts" takes `instructions`."""
 MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
@@ -53,7 +41,8 @@ PCM_RATE = 24_000
 PIECE_PAUSE = 0.3
 """Silence between the pieces of a text too long for one request (they meet at sentence ends)."""
 MAX_WAIT = 120.0
-"""Longest single wait before a retry; a server asking for more is reported, not waited for."""
+"""Longest single wait before a retry, also for a server's Retry-After."""
+RESUME = "lines already spoken are cached, so the next run resumes where this one stopped"
 
 
 def pieces(text: str, limit: int = API_LIMIT) -> list[str]:
@@ -74,63 +63,6 @@ def pieces(text: str, limit: int = API_LIMIT) -> list[str]:
         else:
             out.append(sentence)
     return out
-
-
-def base_url() -> str:
-    """The API root requests go to (OPENAI_BASE_URL, else OpenAI's), without a trailing slash."""
-    return (os.environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
-
-
-def _api_key() -> str:
-    return os.environ.get("OPENAI_API_KEY", "").strip()
-
-
-def shown_url(url: str) -> str:
-    """A URL fit for a message: any user:password@ and query string removed.
-
-    >>> shown_url("https://user:secret@example.net:8080/v1?key=k")
-    'https://example.net:8080/v1'
-    """
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-class _Transient(Exception):
-    """A failure worth retrying: rate limit, server error, timeout, dropped connection."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class _Refusal:
-    """What a non-2xx answer said: status, and the error's message, code and param if it had them."""
-
-    status: int
-    message: str
-    code: str = ""
-    param: str = ""
-
-    @classmethod
-    def parse(cls, status: int, body: bytes) -> _Refusal:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            text = body.decode("utf-8", "replace")
-            return cls(status, _one_line(re.sub(r"<[^>]+>", " ", text)))
-        err = data.get("error", data) if isinstance(data, dict) else data
-        if isinstance(err, dict):
-            detail = err.get("message") or err.get("detail") or ""
-            code, param = str(err.get("code") or ""), str(err.get("param") or "")
-            return cls(status, _one_line(str(detail)), code, param)
-        return cls(status, _one_line(str(err)))
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -167,7 +99,9 @@ class OpenAIEngine(TTSEngine):
         super().__init__(voice, speed)
         self.model = model or DEFAULT_MODEL
         self.instructions = instructions
-        self.attempts, self.backoff, self.timeout = max(1, attempts), backoff, timeout
+        self.retry = llm.RetryPolicy(max(1, attempts), backoff, MAX_WAIT)
+        self.timeout = timeout
+        self._backoff = llm.Backoff()
         problem = self.check(voice)
         if problem:
             raise EngineError(problem)
@@ -186,11 +120,10 @@ class OpenAIEngine(TTSEngine):
     @classmethod
     def check(cls, voice: str | None = None) -> str | None:
         """A key is needed for OpenAI itself; a voice name is the server's to judge."""
-        url = base_url()
-        if not re.match(r"https?://[^/\s]+", url):
-            return f"OPENAI_BASE_URL {shown_url(url)!r} is not an http(s) URL like {DEFAULT_BASE_URL}"
-        if url == DEFAULT_BASE_URL and not _api_key():
-            return "OPENAI_API_KEY is not set; export your OpenAI API key (read from the environment only)"
+        try:
+            llm.from_environment()
+        except EngineError as e:
+            return str(e)
         if voice is not None and not voice.strip():
             return 'the voice is empty; name one, e.g. "alloy"'
         return None
@@ -207,7 +140,7 @@ class OpenAIEngine(TTSEngine):
     # -- one request ---------------------------------------------------------------------------------
 
     def _speak_piece(self, text: str) -> np.ndarray:
-        audio, rate = self._with_retries(text)
+        audio, rate = self._request(text)
         if self._rate is None:
             self._rate = self.sample_rate = rate
         elif rate != self._rate:
@@ -216,7 +149,7 @@ class OpenAIEngine(TTSEngine):
             audio = resample(audio, rate, self._rate)
         return audio
 
-    def _payload(self, text: str) -> bytes:
+    def _payload(self, text: str) -> dict[str, object]:
         body: dict[str, object] = {
             "model": self.model,
             "voice": self.voice,
@@ -227,101 +160,35 @@ class OpenAIEngine(TTSEngine):
             body["speed"] = self.speed
         if self.instructions:
             body["instructions"] = self.instructions
-        return json.dumps(body).encode("utf-8")
+        return body
 
-    def _with_retries(self, text: str) -> tuple[np.ndarray, int]:
-        payload = self._payload(text)
-        started = time.monotonic()
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return self._post(payload)
-            except _Transient as e:
-                if attempt == self.attempts:
-                    raise EngineError(
-                        f"{self._where()} kept failing ({e}) after {attempt} attempts over "
-                        f"{time.monotonic() - started:.0f} s; try again later: lines already spoken are "
-                        "cached, so the next run resumes where this one stopped"
-                    ) from None
-                wait = self._delay(attempt, e.retry_after)
-                if wait > MAX_WAIT:
-                    raise EngineError(
-                        f"{self._where()} asks to wait {wait:.0f} s before retrying ({e}); try again "
-                        "later: lines already spoken are cached"
-                    ) from None
-                time.sleep(wait)
-        raise AssertionError("unreachable")  # the loop returns or raises
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        # Jitter spreads the retries of parallel workers that were refused at the same moment.
-        return self.backoff * 2 ** (attempt - 1) * random.uniform(1.0, 1.25)
-
-    def _post(self, payload: bytes) -> tuple[np.ndarray, int]:
-        # The environment is read per request, never kept: nothing holds the key longer than a call.
-        problem = self.check()
-        if problem:
-            raise EngineError(problem)
-        headers = {"Content-Type": "application/json", "Accept": "audio/wav, audio/*"}
-        key = _api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        url = base_url() + "/audio/speech"
-        request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
+    def _request(self, text: str) -> tuple[np.ndarray, int]:
+        """The audio of one piece, and its rate. A client per piece: the environment is read anew
+        (nothing holds the key longer than a request), the backoff is the engine's."""
+        caller = llm.Caller(
+            f"openai voice {self.voice!r} (model {self.model})",
+            kept=RESUME,
+            model_fix=f"set model to one it has (OpenAI: {', '.join(MODELS)})",
+        )
+        client = llm.Client(caller, self.retry, self.timeout, backoff=self._backoff)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read()
-                content_type = response.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as e:
-            with e:
-                raise self._refused(e.code, _error_body(e), dict(e.headers.items())) from None
-        except urllib.error.URLError as e:
-            if isinstance(e.reason, ssl.SSLCertVerificationError):  # retrying cannot fix a certificate
-                raise EngineError(f"{self._where()}: {e.reason}; check OPENAI_BASE_URL") from None
-            raise _Transient(f"cannot reach the server: {e.reason}") from None
-        except (http.client.HTTPException, OSError) as e:  # dropped connection, reset, timeout
-            raise _Transient(f"connection lost: {type(e).__name__} {e}".strip()) from None
-        return self._decode(body, content_type)
+            return client.post("audio/speech", self._payload(text), self._decode, accept="audio/wav, audio/*")
+        except llm.Refused as e:
+            if e.param == "voice" or ("voice" in e.detail.lower() and e.code != "model_not_found"):
+                said = f": {e.detail}" if e.detail else ""
+                problem = f"no voice {self.voice!r} (HTTP {e.status}{said}); set voice to one it has"
+                raise EngineError(client.message("", f"{problem} (OpenAI: {', '.join(VOICES)})")) from None
+            raise
 
-    def _where(self) -> str:
-        return f"openai voice {self.voice!r} (model {self.model}) at {shown_url(base_url())}"
-
-    def _refused(self, status: int, body: bytes, headers: Mapping[str, str]) -> Exception:
-        """The exception for a non-2xx answer: _Transient to retry, else an EngineError saying what to fix."""
-        r = _Refusal.parse(status, body)
-        said = f": {r.message}" if r.message else ""
-        if status == 429 and r.code == "insufficient_quota":
-            return EngineError(f"{self._where()}: the account is out of quota (HTTP 429){said}; see billing")
-        if status in (408, 409, 425, 429) or status >= 500:
-            return _Transient(f"HTTP {status}", _retry_after(headers))
-        if status == 401:
-            # The server's text is left out: OpenAI's quotes part of the key back.
-            fix = "set OPENAI_API_KEY to a valid key" if _api_key() else "OPENAI_API_KEY is not set"
-            return EngineError(f"{self._where()} refused the API key (HTTP 401); {fix}")
-        text = r.message.lower()
-        if r.param == "voice" or ("voice" in text and r.code != "model_not_found"):
-            return EngineError(
-                f"{self._where()} has no voice {self.voice!r} (HTTP {status}{said}); set voice to one it "
-                f"has (OpenAI: {', '.join(VOICES)})"
-            )
-        if r.param == "model" or r.code == "model_not_found" or "model" in text:
-            return EngineError(
-                f"{self._where()} has no model {self.model!r} (HTTP {status}{said}); set model to one it "
-                f"has (OpenAI: {', '.join(MODELS)})"
-            )
-        if status == 404:
-            return EngineError(
-                f"{self._where()}: no audio/speech endpoint there (HTTP 404); "
-                "check OPENAI_BASE_URL (it usually ends in /v1)"
-            )
-        return EngineError(f"{self._where()} refused the request (HTTP {status}{said})")
-
-    def _decode(self, body: bytes, content_type: str) -> tuple[np.ndarray, int]:
-        kind = content_type.split(";")[0].strip().lower()
+    @staticmethod
+    def _decode(response: llm.Response) -> tuple[np.ndarray, int]:
+        """Samples and rate of a 2xx answer: WAV, raw PCM or another audio format (ffmpeg decodes it).
+        llm.Passing for an answer cut short, to be asked again; EngineError for one that is no audio."""
+        body, kind = response.body, response.content_type
         if body[:4] == b"RIFF":
             return wav_samples(body)
         if not body:
-            raise _Transient("an empty answer")
+            raise llm.Passing("an empty answer")
         if kind in ("audio/pcm", "audio/l16", "application/octet-stream") or kind.startswith("audio/pcm"):
             usable = len(body) - len(body) % 2
             return np.frombuffer(body[:usable], "<i2").astype(np.float32) / 32768, PCM_RATE
@@ -331,46 +198,7 @@ class OpenAIEngine(TTSEngine):
             args = ["-i", "pipe:0", "-f", "f32le", "-ac", "1", "-ar", str(PCM_RATE), "pipe:1"]
             pcm = run_ffmpeg(args, body)
             return np.frombuffer(pcm, "<f4").copy(), PCM_RATE
-        raise EngineError(
-            f"{self._where()} answered with {kind or 'no content type'}, not audio; check OPENAI_BASE_URL"
-        )
-
-
-def _error_body(e: urllib.error.HTTPError) -> bytes:
-    """The body of an error answer, or what arrived of it before the connection dropped."""
-    try:
-        return e.read(65536)
-    except (http.client.HTTPException, OSError):
-        return b""
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asks us to wait: retry-after-ms (OpenAI's), or Retry-After in seconds or
-    as an HTTP date; None when it says nothing usable.
-
-    >>> _retry_after({"Retry-After": "2"}), _retry_after({"retry-after-ms": "250"}), _retry_after({})
-    (2.0, 0.25, None)
-    """
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            if scale == 1.0:
-                return _http_date_wait(value)
-    return None
-
-
-def _http_date_wait(value: str) -> float | None:
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        raise EngineError(f"the answer is {kind or 'no content type'}, not audio; check OPENAI_BASE_URL")
 
 
 _WAVE_FLOAT, _WAVE_PCM, _WAVE_EXTENSIBLE = 3, 1, 0xFFFE
@@ -385,7 +213,7 @@ def wav_samples(data: bytes) -> tuple[np.ndarray, int]:
     than its header says means the connection dropped, which is worth another try.
     """
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise _Transient("a WAV answer without a RIFF/WAVE header")
+        raise llm.Passing("a WAV answer without a RIFF/WAVE header")
     pos, fmt = 12, None
     while pos + 8 <= len(data):
         chunk, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
@@ -396,11 +224,11 @@ def wav_samples(data: bytes) -> tuple[np.ndarray, int]:
             if fmt is None or len(fmt) < 16:
                 raise EngineError("the server's WAV has no format chunk before its data")
             if size not in _PLACEHOLDER_SIZES and body + size > len(data):
-                raise _Transient(f"audio cut short ({len(data) - body} of {size} bytes)")
+                raise llm.Passing(f"audio cut short ({len(data) - body} of {size} bytes)")
             end = len(data) if size in _PLACEHOLDER_SIZES else body + size
             return _pcm(data[body:end], fmt)
         pos = body + size + (size & 1)
-    raise _Transient("a WAV answer with no audio data")
+    raise llm.Passing("a WAV answer with no audio data")
 
 
 def _pcm(raw: bytes, fmt: bytes) -> tuple[np.ndarray, int]:

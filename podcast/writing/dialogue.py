@@ -1,8 +1,8 @@
 """Each paper as a short exchange between the two hosts, written by the LLM the summarizer uses.
 
 The duo format's default has the co-host read each summary. With [script] dialogue on (by default:
-when the summarizer is "openai"), the same OpenAI-compatible endpoint (OPENAI_BASE_URL,
-OPENAI_API_KEY, the [summarizer] model, temperature, retries and timeout) gets the dialogue prompt
+when the summarizer is "openai"), the same OpenAI-compatible endpoint (podcast.llm's client with
+the [summarizer] model, temperature, retries and timeout) gets the dialogue prompt
 (data/prompts/dialogue.md unless [script] prompt names another; "{host}" and "{cohost}" become the
 speakers' names) and the paper's title and summary, and answers with a JSON list of turns:
 
@@ -19,24 +19,16 @@ rebuild asks for nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from podcast.cache import Cache, key
+from podcast import llm
 from podcast.errors import EngineError
 from podcast.models import Paper, VoiceProfile
-from podcast.summarize.base import (
-    LLM_ENVIRONMENT,
-    SummarizerSettings,
-    TokenUse,
-    get,
-    paper_label,
-    read_prompt,
-)
+from podcast.summarize.base import SummarizerSettings, TokenUse, paper_label, read_prompt
 from podcast.writing.speech import speakable
 
 ROLES = ("host", "cohost")
@@ -45,10 +37,16 @@ DIALOGUE_TRIES = 3
 MIN_TURNS, MAX_TURNS = 2, 12
 MAX_TURN_WORDS = 120
 MAX_WORDS = 600
-CACHE_KIND = "llm"
+CACHE_PURPOSE = "dialogue"
+"""The first part of an exchange's cache key (as it has been since the first cached exchange)."""
 TASK = "Write the hosts' exchange about this paper as a JSON list of turns."
+CALLER = llm.Caller(
+    "the dialogue writer",
+    kept="summaries already written are kept",
+    model_fix="set [summarizer] model in podcast.toml to a model the endpoint serves",
+    refused_fix='use another model, or set [script] dialogue = "off"',
+)
 
-_THINKING = re.compile(r"^\s*<think>.*?</think>\s*", re.DOTALL)
 _FENCE = re.compile(r"^```[A-Za-z]*\s*\n?(.*?)\n?\s*```$", re.DOTALL)
 _MARKUP: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[\[\]]"), "a bracketed stage direction or link ([...])"),
@@ -87,7 +85,7 @@ def parse_turns(answer: str, names: Sequence[str] = ()) -> list[Turn]:
     ...
     podcast.writing.dialogue.InvalidAnswer: turn 1: speaker 'narrator' is not "host" or "cohost"
     """
-    text = _THINKING.sub("", answer).strip()
+    text = llm.strip_thinking(answer)
     fenced = _FENCE.match(text)
     if fenced:
         text = fenced.group(1).strip()
@@ -164,42 +162,39 @@ class DialogueWriter:
         cohost: VoiceProfile,
         cache_dir: Path | None,
     ) -> None:
-        if not any(os.environ.get(name, "").strip() for name in LLM_ENVIRONMENT):
+        if not llm.configured():
             raise EngineError(
                 "[script] dialogue needs an LLM: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server "
                 'such as Ollama; or set dialogue = "off" to have the co-host read the summaries'
             )
-        get("openai")  # imports the engine, or says which package is missing
-        from podcast.summarize.openai import OpenAISummarizer
-
-        self.llm = OpenAISummarizer(settings)
+        self.client = llm.Client.for_settings(CALLER, settings)
+        self.model = settings.model or llm.DEFAULT_CHAT_MODEL
+        self.temperature = settings.temperature
         self.system = prompt.replace("{host}", host.name).replace("{cohost}", cohost.name)
         self.names = (host.name, cohost.name)
-        self.cache = Cache(cache_dir) if cache_dir is not None else None
+        self.cache = llm.AnswerCache(cache_dir)
         self.used: list[TokenUse] = []
 
     def exchange(self, paper: Paper, summary: str) -> list[Turn]:
         """The hosts' exchange about `paper`, from the cache or the model."""
         user = f"Title: {' '.join(paper.title.split())}\n\nSummary:\n{summary.strip()}\n\n{TASK}"
-        llm = self.llm
-        digest = key("dialogue", llm.base_url, llm.model, llm.settings.temperature, self.system, user)
-        raw = self.cache.get(CACHE_KIND, digest, ".json") if self.cache is not None else None
-        if raw is not None:
+        digest = self.cache.key(
+            CACHE_PURPOSE, self.client.endpoint, self.model, self.temperature, self.system, user
+        )
+        cached = self.cache.get(digest)
+        if cached is not None:
             try:
-                record = json.loads(raw)
-                turns = parse_turns(record["text"], self.names)
-                use = TokenUse(paper.id, int(record["prompt_tokens"]), int(record["completion_tokens"]), True)
-                self.used.append(use)
+                turns = parse_turns(cached.text, self.names)
+            except InvalidAnswer:
+                pass  # an entry that is no exchange (any more) is asked for again
+            else:
+                self.used.append(cached.use(paper.id))
                 return turns
-            except (ValueError, KeyError, TypeError):
-                pass  # an entry that cannot be read is asked for again
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
         reason = ""
         for _ in range(DIALOGUE_TRIES):
-            answer = llm.chat(
-                paper, messages, who="the dialogue writer", kept="summaries already written are kept"
-            )
-            self.used.append(TokenUse(paper.id, answer.prompt_tokens, answer.completion_tokens))
+            answer = self.client.chat(self.model, self.temperature, messages, f"paper {paper_label(paper)}")
+            self.used.append(answer.use(paper.id))
             try:
                 turns = parse_turns(answer.text, self.names)
             except InvalidAnswer as e:
@@ -214,15 +209,10 @@ class DialogueWriter:
                     },
                 ]
                 continue
-            if self.cache is not None:
-                record = {
-                    "text": answer.text,
-                    "prompt_tokens": answer.prompt_tokens,
-                    "completion_tokens": answer.completion_tokens,
-                }
-                self.cache.put(CACHE_KIND, digest, ".json", json.dumps(record, ensure_ascii=False).encode())
+            self.cache.put(digest, answer)
             return turns
         raise EngineError(
-            f"model {llm.model!r} wrote no valid dialogue for paper {paper_label(paper)} in {DIALOGUE_TRIES} "
-            f'tries (last: {reason}); try again, use another model, or set [script] dialogue = "off"'
+            f"model {self.model!r} wrote no valid dialogue for paper {paper_label(paper)} in "
+            f"{DIALOGUE_TRIES} tries (last: {reason}); try again, use another model, or set "
+            '[script] dialogue = "off"'
         )
