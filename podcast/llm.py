@@ -45,8 +45,8 @@ CACHE_KIND = "llm"
 """Answers live in <show>/.cache/llm/."""
 RETRY_STATUS = frozenset({408, 409, 425, 429})
 """Besides 5xx: statuses that say "not now" rather than "not this request"."""
-USER_AGENT = "papercast (+https://github.com/papercast)"
-"""Some gateways turn away urllib's default agent."""
+USER_AGENT = "papercast"
+"""Sent instead of urllib's default agent ("Python-urllib/3.x"), which some gateways turn away."""
 _THINKING = re.compile(r"^\s*<think>.*?</think>\s*", re.DOTALL)
 """The reasoning that some local models (DeepSeek-R1, Qwen3 on Ollama) print before their answer."""
 _NO_DETAIL = frozenset({401, 403})
