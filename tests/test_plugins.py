@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -233,9 +234,11 @@ def test_listing_reads_metadata_and_imports_no_engine(plugins: Plugins, tmp_path
 
 
 def test_uninstalled_papercast_finds_no_engine_and_says_why(tmp_path: Path) -> None:
-    # -S: no site-packages, so no package metadata, papercast's own included.
+    # -S: no site-packages, so no package metadata, papercast's own included; the package is copied
+    # alone, since an editable install leaves papercast.egg-info (metadata) beside it in the checkout.
     code = "from podcast.tts import get_engine; get_engine('piper')"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    shutil.copytree(Path(__file__).parents[1] / "podcast", tmp_path / "src" / "podcast")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
     run = subprocess.run(
         [sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
