@@ -28,6 +28,7 @@ from podcast.publish.check.problems import Subject
 from podcast.publish.check.site import Problem, check_site
 from podcast.publish.feed import episode_path, render_feed
 from podcast.publish.feed_ext import NAMESPACES
+from podcast.publish.site import render_newsletter_feed
 
 SHOW = Show(
     title="Check Weekly",
@@ -61,6 +62,10 @@ class Site:
     def feed(self) -> Path:
         return self.root / "feed.xml"
 
+    @property
+    def newsletter(self) -> Path:
+        return self.root / "newsletter.xml"
+
 
 def tone(seconds: float = SECONDS, lufs: float = -16.0) -> np.ndarray:
     t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
@@ -92,6 +97,7 @@ def write_audio(site: Site, audio: np.ndarray, bitrate: int = 96) -> Site:
 
 def publish_feed(site: Site, *episodes: BuiltEpisode) -> Site:
     site.feed.write_bytes(render_feed(SHOW, episodes or [site.episode]))
+    site.newsletter.write_bytes(render_newsletter_feed(SHOW, episodes or [site.episode], {}))
     return site
 
 
@@ -123,10 +129,11 @@ def site(good: Site, tmp_path: Path) -> Site:
     return replace(good, root=Path(shutil.copytree(good.root, tmp_path / "public")))
 
 
-def edit_feed(site: Site, old: str, new: str, count: int = 1) -> None:
-    text = site.feed.read_text("utf-8")
-    assert old in text, f"the feed should contain {old!r}"
-    site.feed.write_text(text.replace(old, new, count), "utf-8")
+def edit_feed(site: Site, old: str, new: str, count: int = 1, feed: str = "feed.xml") -> None:
+    path = site.root / feed
+    text = path.read_text("utf-8")
+    assert old in text, f"{feed} should contain {old!r}"
+    path.write_text(text.replace(old, new, count), "utf-8")
 
 
 def edit_tags(site: Site, change: Callable[[ID3], None], version: int = 3) -> None:
@@ -232,6 +239,16 @@ BREAKS: dict[str, tuple[Callable[[Site], object], str, Subject, str]] = {
             transcript.chapters_json([Chapter("a", 0, 1), Chapter("b", 3, 4), Chapter("c", 2, 6)]), "utf-8"),
         f"episodes/{SLUG}/chapters.json", "chapters", r"chapter 3 starts at 2 s, not after the one before \(3 s\)"),
     "no feed": (lambda s: s.feed.unlink(), "feed.xml", "feed", r"missing; run 'podcast publish'"),
+    "script in the show notes": (
+        lambda s: edit_feed(s, "<p>One <a", "<p>One <script>alert(1)</script><a"),
+        "feed.xml", "markup", r"^item 1 \('Week 19'\) <content:encoded> holds a <script> tag: a feed reader would run"),
+    "handler in the newsletter's description": (
+        lambda s: edit_feed(s, "<description>One paper.", "<description>&lt;img src=x onerror=alert(2)&gt;One paper.",
+                            feed="newsletter.xml"),
+        "newsletter.xml", "markup", r"^item 1 \('Week 19'\) <description> holds an onerror= attribute"),
+    "torn newsletter feed": (
+        lambda s: s.newsletter.write_text("<rss><channel>", "utf-8"),
+        "newsletter.xml", "page", r"is not well-formed XML"),
 }
 
 
@@ -249,6 +266,48 @@ def test_each_broken_rule_is_reported(site: Site, name: str) -> None:
         + "\n".join(f"{p} ({p.subject})" for p in problems)
     )
     assert {p.subject for p in problems} <= set(get_args(Subject))
+
+
+HOSTILE_HTML = {
+    "description": '<p>Hi<script>alert(1)</script></p>',
+    "content:encoded": '<p><img src="x" onerror="alert(2)"></p>',
+    "itunes:summary": '<a href=" java&#x09;script:alert(3)">x</a>',
+}
+
+
+def add_hostile_fields(feed: Path) -> None:
+    """Put active markup in every HTML field of the channel and of its first item, as CDATA."""
+    tree = etree.parse(str(feed))
+    channel = tree.getroot().find("channel")
+    for parent in (channel, channel.find("item")):
+        for tag, markup in HOSTILE_HTML.items():
+            name = tag.split(":")[-1]
+            qname = f"{{{NAMESPACES[tag.split(':')[0]]}}}{name}" if ":" in tag else tag
+            el = parent.find(qname)
+            if el is None:
+                el = etree.SubElement(parent, qname)
+            el.text = etree.CDATA(markup)
+    tree.write(str(feed), xml_declaration=True, encoding="UTF-8")
+
+
+def test_active_markup_in_either_feed_is_a_problem(site: Site) -> None:
+    add_hostile_fields(site.feed)
+    add_hostile_fields(site.newsletter)
+    problems = [p for p in check_site(site.root, now=NOW) if p.subject == "markup"]
+    for feed in ("feed.xml", "newsletter.xml"):
+        messages = [p.message for p in problems if p.file == feed]
+        for where in ("channel", "item 1 ('Week 19')"):
+            assert f"{where} <description> holds a <script> tag: a feed reader would run" in "\n".join(messages)
+            assert f"{where} <content:encoded> holds an onerror= attribute" in "\n".join(messages)
+            assert f"{where} <itunes:summary> holds a javascript: URL (href=)" in "\n".join(messages)
+        assert len(messages) == 6, messages
+
+
+def test_escaped_markup_is_text_and_no_problem(site: Site) -> None:
+    edit_feed(site, "<p>One <a", "<p>&lt;script&gt;alert(1)&lt;/script&gt; One <a")
+    edit_feed(site, "<description>One paper.", "<description>&lt;p&gt;&amp;lt;img onerror=x&amp;gt;&lt;/p&gt;",
+              feed="newsletter.xml")
+    assert check_site(site.root, now=NOW) == []
 
 
 def test_a_problem_reads_as_file_then_message() -> None:

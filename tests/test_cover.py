@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from podcast.episode.cover import check_cover, make_cover
+from podcast.episode.cover import CoverRejected, check_cover, make_cover
 from podcast.errors import ConfigError
 
 
@@ -86,10 +86,11 @@ def test_check_cover_accepts_generated_jpeg_and_rgb_png(cover: bytes, tmp_path: 
 )
 def test_check_cover_rejects(tmp_path: Path, name: str, img: Image.Image, fmt: str, message: str) -> None:
     path = save(tmp_path, name, img, fmt)
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(CoverRejected) as err:
         check_cover(path)
-    assert str(path) in str(err.value)
-    assert message in str(err.value)
+    # `reason` is the message without the path: what `podcast check` prints after the cover's own name.
+    assert isinstance(err.value, ConfigError) and message in err.value.reason
+    assert str(err.value) == f"cover {path}: {err.value.reason}" and str(path) not in err.value.reason
 
 
 def test_check_cover_rejects_transparent_palette_png(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import podcastparser
 import pytest
 from lxml import etree
@@ -27,6 +28,8 @@ NS = {
 BASE = "https://example.org/papers/"
 NASTY_TITLE = 'Q&A: "Attention" <isn\'t> all you need 🤖 & more'
 NASTY_NOTES = '<p>Tom &amp; Jerry say <b>hi</b> — <a href="https://x.org/?a=1&amp;b=2">link</a> ]]> done</p>'
+SAFE_NASTY_NOTES = NASTY_NOTES.replace("]]>", "]]&gt;")
+"""What the feed carries: the same HTML, with "]]>" (which cannot sit in CDATA) escaped."""
 NASTY_DESCRIPTION = "Plain text with <angle> brackets, & ampersands, 'quotes' and emoji 🎧"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAY_10 = datetime(2024, 5, 10, tzinfo=UTC)
@@ -143,7 +146,7 @@ def test_podcastparser_reads_episodes_and_psc_chapters(xml: bytes, episodes: lis
     ]
     assert nasty["total_time"] == 1802
     assert nasty["published"] == int(episodes[1].published.timestamp())
-    assert nasty["description_html"] == NASTY_NOTES
+    assert nasty["description_html"] == SAFE_NASTY_NOTES
     assert nasty["chapters"] == [
         {"start": 0, "title": "Intro"},
         {"start": 30, "title": "Paper one", "href": "https://arxiv.org/abs/2405.04517"},
@@ -249,19 +252,29 @@ def test_items_newest_first(root: etree._Element, episodes: list[BuiltEpisode]) 
 # --- escaping -------------------------------------------------------------------------------------
 
 
+def html_text(html: str) -> str:
+    """The text a reader shows for an HTML field."""
+    return str(lxml.html.fragment_fromstring(html, create_parent="div").text_content())
+
+
 def test_nasty_text_survives_exactly(root: etree._Element, episodes: list[BuiltEpisode]) -> None:
     item = item_of(root, episodes[1])
-    assert one(item, "title").text == NASTY_TITLE
-    assert one(item, "description").text == NASTY_DESCRIPTION
-    assert one(item, "content:encoded").text == NASTY_NOTES  # "]]>" inside could not sit in CDATA
+    assert one(item, "title").text == NASTY_TITLE  # plain text: XML escaping is all it needs
+    # A description is HTML to readers: the text comes back from it exactly, as text.
+    description = one(item, "description").text
+    assert html_text(description) == NASTY_DESCRIPTION and "<angle>" not in description
+    assert one(item, "content:encoded").text == SAFE_NASTY_NOTES
 
 
-def test_cdata_terminator_in_html_keeps_the_xml_well_formed(show: Show) -> None:
-    ep = make_episode(1, MAY_10, notes_html="<p>a]]>b</p><![CDATA[x]]>")
+def test_cdata_terminator_keeps_the_xml_well_formed(show: Show) -> None:
+    ep = make_episode(1, MAY_10, notes_html="<p>a]]>b</p><![CDATA[x]]>", description="plain ]]> text")
     xml = render_feed(replace(show, description="<p>x]]>y</p>"), [ep])
     root = etree.fromstring(xml)
-    assert one(root, "//content:encoded").text == "<p>a]]>b</p><![CDATA[x]]>"
-    assert one(root, "/rss/channel/description").text == "<p>x]]>y</p>"
+    # In HTML, "]]&gt;" reads as "]]>"; a CDATA section in HTML is a bogus comment, dropped.
+    assert one(root, "//content:encoded").text == "<p>a]]&gt;b</p>"
+    assert one(root, "/rss/channel/description").text == "<p>x]]&gt;y</p>"
+    assert one(root, "//item/description").text == "plain ]]> text"  # plain text stays escaped XML text
+    assert b"plain ]]&gt; text" in xml
     assert not feedparser.parse(xml).bozo
 
 

@@ -104,6 +104,16 @@ def test_episode_page_escapes_titles() -> None:
     assert page.find(".//details") is None, "no transcript section without cues"
 
 
+def test_episode_page_runs_nothing_from_a_hand_edited_newsletter() -> None:
+    ep = make_episode(3, datetime(2024, 5, 24, tzinfo=UTC), 60.0)
+    edited = ('<h2 onclick="x()">Papers</h2><script>alert(1)</script><p><img src=x onerror=alert(2)>'
+              '<a href="javascript:alert(3)">link</a> <a href="https://arxiv.org">paper</a></p>')
+    article = lxml.html.fromstring(render_episode_page(SHOW, ep, edited, [], COVER)).find(".//article")
+    assert article.findall(".//script") == [] and article.find(".//h2").text == "Papers"
+    assert not [name for el in article.iter() for name in el.attrib if name.startswith("on")]
+    assert [a.get("href") for a in article.iter("a")] == [None, "https://arxiv.org"]
+
+
 def test_a_show_template_overrides_the_package_one(tmp_path: Path) -> None:
     (tmp_path / "base.html").write_text(
         "<!doctype html><html lang='{{ show.language }}'><body class='mine'>{% block body %}{% endblock %}"
@@ -139,7 +149,8 @@ def test_newsletter_feed_parses_and_is_deterministic(site: SampleSite) -> None:
     assert [e.title for e in feed.entries] == [eps[1].title, eps[0].title]
     newest = feed.entries[0]
     assert newest.link == newest.id == "https://example.org/papers/episodes/2024-w20/"
-    assert "]]> tricky" in newest.content[0].value and "<h2>Second</h2>" in newest.content[0].value
+    # "]]>" could not sit in the CDATA section: "&gt;" says the same in HTML.
+    assert "]]&gt; tricky" in newest.content[0].value and "<h2>Second</h2>" in newest.content[0].value
     assert "Listen to the episode" in newest.content[0].value
     assert "First &amp; <b>one</b>" in feed.entries[1].content[0].value
 

@@ -65,28 +65,38 @@ def make_cover(title: str, size: int = MIN_PX) -> bytes:
     return out.getvalue()
 
 
+class CoverRejected(ConfigError):
+    """Directories would reject a cover: `reason` says what is wrong with it and how to fix it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cover {path}: {reason}")
+        self.path = path
+        self.reason = reason
+        """What is wrong and its fix, without the path ("is 1400x1500 px; use a square image ...")."""
+
+
 def check_cover(path: Path) -> tuple[bytes, str]:
-    """The bytes and MIME type of a user's cover; ConfigError naming the file if directories reject it."""
+    """The bytes and MIME type of a user's cover; CoverRejected naming the file if directories reject it."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise ConfigError(f"cover {path}: cannot read it ({e.strerror}); fix the path in podcast.toml") from e
+        raise CoverRejected(path, f"cannot read it ({e.strerror}); fix the path in podcast.toml") from e
     try:
         with Image.open(io.BytesIO(data)) as img:
             fmt, mode, (w, h), info = img.format or "", img.mode, img.size, dict(img.info)
     except (UnidentifiedImageError, OSError) as e:
-        raise ConfigError(f"cover {path}: not a readable image; use a JPEG or PNG") from e
+        raise CoverRejected(path, "not a readable image; use a JPEG or PNG") from e
     if fmt not in MIMES:
-        raise ConfigError(f"cover {path}: is {fmt or 'an unknown format'}; use a JPEG or PNG")
+        raise CoverRejected(path, f"is {fmt or 'an unknown format'}; use a JPEG or PNG")
     if path.suffix.lower() not in EXTENSIONS[fmt]:
-        raise ConfigError(f"cover {path}: is a {fmt} file; rename it to end in {EXTENSIONS[fmt][0]}")
+        raise CoverRejected(path, f"is a {fmt} file; rename it to end in {EXTENSIONS[fmt][0]}")
     if "A" in mode or "transparency" in info:
-        raise ConfigError(f"cover {path}: has transparency (alpha); save it without an alpha channel")
+        raise CoverRejected(path, "has transparency (alpha); save it without an alpha channel")
     if mode != "RGB":
-        raise ConfigError(f"cover {path}: color mode is {mode}; save it as RGB")
+        raise CoverRejected(path, f"color mode is {mode}; save it as RGB")
     if w != h or not MIN_PX <= w <= MAX_PX:
-        raise ConfigError(f"cover {path}: is {w}x{h} px; use a square image of {MIN_PX}-{MAX_PX} px")
+        raise CoverRejected(path, f"is {w}x{h} px; use a square image of {MIN_PX}-{MAX_PX} px")
     return data, MIMES[fmt]
 
 

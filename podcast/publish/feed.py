@@ -3,7 +3,8 @@
 `render_feed` is a pure function of the show and its catalog: no clock, no file reads beyond the
 cover's first bytes, the same inputs give byte-identical XML. The site's URL layout lives here too
 (`site_url`, `episode_path`, `episode_url`, `cover_name`), so the feed, the site and `podcast check`
-agree on where every file is served.
+agree on where every file is served. Fields that readers render as HTML hold escaped text or
+HTML cleaned to the show notes' allowlist (podcast.publish.markup), never a record's raw text.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from feedgen.feed import FeedGenerator
 from podcast.errors import ConfigError, InputError
 from podcast.models import BuiltEpisode, Chapter, Show
 from podcast.publish import feed_ext
+from podcast.publish.markup import NOTES, safe_html, text_html
 
 FEED_PATH = "feed.xml"
 EPISODES_DIR = "episodes"
@@ -234,7 +236,7 @@ def render_feed(show: Show, episodes: Sequence[BuiltEpisode]) -> bytes:
 def _check_show(show: Show) -> None:
     if not re.match(r"https?://[^/]+", show.base_url) or not show.base_url.endswith("/"):
         raise ConfigError(f"base_url {show.base_url!r} must be an http(s) URL ending with '/'")
-    if not show.title.strip():
+    if not xml_text(show.title).strip():
         raise ConfigError("the show has no title; set title in podcast.toml")
     if not show.email.strip():
         raise ConfigError("the show has no owner email; set it in podcast.toml (Apple Podcasts requires one)")
@@ -256,7 +258,7 @@ def _check_episodes(episodes: Sequence[BuiltEpisode]) -> None:
 def _episode_problem(ep: BuiltEpisode) -> str:
     if not ep.guid.strip():
         return "it has no guid"
-    if not ep.title.strip():
+    if not clip_title(ep.title):
         return "it has no title"
     if ep.number < 1:
         return f"episode number {ep.number} must be 1 or more"
@@ -269,8 +271,7 @@ def _episode_problem(ep: BuiltEpisode) -> str:
 
 def _channel(fg: Any, ext: feed_ext.PodcastIndexExtension, show: Show) -> None:
     fg.title(xml_text(show.title).strip())
-    description = xml_text(show.description).strip() or xml_text(show.title).strip()
-    fg.description(truncate_html(description, MAX_CHANNEL_DESCRIPTION_BYTES))
+    fg.description(truncate_html(channel_description(show), MAX_CHANNEL_DESCRIPTION_BYTES))
     # feedgen's RSS <link> is the last link added, so the self link goes first.
     fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
     fg.link(href=show.base_url, rel="alternate")
@@ -295,13 +296,18 @@ def _channel(fg: Any, ext: feed_ext.PodcastIndexExtension, show: Show) -> None:
     ext.medium = "podcast"
 
 
+def channel_description(show: Show) -> str:
+    """The show's description (HTML, per podcast.toml) cleaned to the notes' allowlist; else its title."""
+    return safe_html(xml_text(show.description).strip(), NOTES) or text_html(xml_text(show.title))
+
+
 def _item(fg: Any, show: Show, ep: BuiltEpisode) -> None:
     fe = fg.add_entry(order="append")
     fe.guid(ep.guid, permalink=False)
     fe.title(clip_title(ep.title))
     fe.link(href=episode_url(show, ep))
-    fe.description(xml_text(ep.description).strip())
-    fe.content(xml_text(ep.notes_html).strip())
+    fe.description(text_html(xml_text(ep.description)))
+    fe.content(safe_html(xml_text(ep.notes_html).strip(), NOTES))
     fe.enclosure(episode_url(show, ep, ep.audio), str(ep.audio_bytes), AUDIO_TYPE)
     fe.pubDate(ep.published)
 

@@ -24,6 +24,8 @@ from markupsafe import Markup
 
 from podcast.errors import ConfigError
 from podcast.models import BuiltEpisode, Cue, Show
+from podcast.publish.feed import channel_description, clip_title, xml_text
+from podcast.publish.markup import NEWSLETTER, NOTES, safe_html, text_html
 from podcast.writing.newsletter import format_clock
 
 __all__ = [
@@ -82,15 +84,16 @@ def render_episode_page(
 ) -> str:
     """An episode's page (episodes/<slug>/index.html): player, chapters, newsletter and transcript.
 
-    `newsletter_html` is inserted as is: pass the output of `newsletter.render_html`, which cannot
-    carry tags from its input. The MP3, chapters.json and the transcripts are expected beside the page.
+    `newsletter_html` is the output of `newsletter.render_html` (build/newsletter.html), cleaned to
+    the newsletter's allowlist in case the file was edited by hand. The MP3, chapters.json and the
+    transcripts are expected beside the page.
     """
     return _render(
         template_dirs,
         "episode.html",
         show=show,
         ep=ep,
-        newsletter_html=Markup(newsletter_html),
+        newsletter_html=Markup(safe_html(newsletter_html, NEWSLETTER)),
         turns=_turns(cues),
         cover_name=cover_name,
         root="../../",
@@ -103,30 +106,37 @@ def render_newsletter_feed(
 ) -> bytes:
     """An RSS 2.0 feed for readers: one item per episode, its newsletter (slug -> HTML) as content.
 
-    An episode missing from `newsletters` falls back to its show notes. The same inputs give the
-    same bytes: lastBuildDate is the newest episode's date, never the clock.
+    An episode missing from `newsletters` falls back to its show notes. Descriptions are escaped
+    text and the newsletters are cleaned to the newsletter's allowlist (podcast.publish.markup), so
+    a reader renders no markup a title, an author or a hand-edited file brought in. The same inputs
+    give the same bytes: lastBuildDate is the newest episode's date, never the clock.
     """
     fg = FeedGenerator()
-    fg.title(f"{show.title}: the newsletter")
+    fg.title(xml_text(f"{show.title}: the newsletter").strip())
     fg.link(href=show.base_url + NEWSLETTER_FEED, rel="self")  # feedgen's <link> is the last one added
     fg.link(href=show.base_url)
-    fg.description(show.description or show.title)
+    fg.description(channel_description(show))
     fg.language(show.language)
     fg.generator("papercast")
     if show.copyright:
-        fg.copyright(show.copyright)
+        fg.copyright(xml_text(show.copyright))
     eps = _newest_first(episodes)
     fg.lastBuildDate(eps[0].published if eps else _EPOCH)
     for ep in eps:
         page = show.base_url + quote(episode_page(ep.slug).removesuffix("index.html"))
         listen = f'<p><a href="{html.escape(page)}">Listen to the episode</a> ({_minutes(ep.duration)})</p>\n'
+        letter = newsletters.get(ep.slug)
+        if letter is None:
+            body = safe_html(xml_text(ep.notes_html), NOTES)
+        else:
+            body = safe_html(xml_text(letter), NEWSLETTER)
         fe = fg.add_entry(order="append")
-        fe.title(ep.title)
+        fe.title(clip_title(ep.title))
         fe.link(href=page)
         fe.guid(page, permalink=True)
         fe.pubDate(ep.published)
-        fe.description(ep.description or ep.title)
-        fe.content(listen + newsletters.get(ep.slug, ep.notes_html), type="CDATA")
+        fe.description(text_html(xml_text(ep.description)) or text_html(xml_text(ep.title)))
+        fe.content(listen + body, type="CDATA")
     return bytes(fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8"))
 
 

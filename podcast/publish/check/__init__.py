@@ -9,5 +9,6 @@ adds one ffmpeg decode per episode for the loudness, true peak and clean-decodin
 site.py runs the checks and is what callers import; each other module holds the rules of one
 subject: problems.py (the `Problem` each broken rule becomes), feed.py (the channel), items.py
 (each <item>), media.py (the MP3: frames, ID3 tag, loudness), chapters.py (ID3, chapters.json and
-psc:chapters) and sidecars.py (transcripts, cover art, pages).
+psc:chapters), sidecars.py (transcripts, cover art, pages) and markup.py (the HTML in feed.xml and
+newsletter.xml: nothing a feed reader would run).
 """

@@ -18,10 +18,11 @@ FIX_BUILD = "rebuild the episode and publish again"
 FRAME_SECONDS = SAMPLES_PER_FRAME / SAMPLE_RATE
 """One MP3 frame: the finest an MP3 can be cut, so the slack allowed for 'ends at the audio's end'."""
 
-Subject = Literal["feed", "audio", "id3", "chapters", "transcript", "loudness", "cover", "page"]
+Subject = Literal["feed", "audio", "id3", "chapters", "transcript", "loudness", "cover", "page", "markup"]
 """Which rules a problem breaks: the feed's elements and the URLs in them, the MP3's frames (format,
 bitrate, clean decoding), its ID3 tag, any chapter list (ID3, chapters.json, psc:chapters), the
-transcripts, loudness and true peak, the cover art, or the site's pages."""
+transcripts, loudness and true peak, the cover art, the site's pages, or the HTML in either feed
+(markup that a reader would run)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`podcast check` on a whole site: the feed, then each episode's files, then the pages.
+"""`podcast check` on a whole site: the feed, then each episode's files, then the pages and newsletter.xml.
 
 Nothing here raises for a bad site: each broken rule is one `Problem`. Only a site folder that
 does not exist, or an ffmpeg that cannot run, raises a PodcastError.
@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from podcast.errors import PublishError
-from podcast.publish.check import chapters, feed, media, sidecars
+from podcast.publish.check import chapters, feed, markup, media, sidecars
 from podcast.publish.check.items import Item, ItemRules
 from podcast.publish.check.media import MAX_TRUE_PEAK, TARGET_LUFS, LoudnessRule
 from podcast.publish.check.problems import Findings, Problem, text
+from podcast.publish.feed import FEED_PATH
 
 __all__ = ["CheckFailed", "Problem", "SiteReport", "check_site", "inspect_site"]
 
@@ -72,17 +73,19 @@ def inspect_site(
 
 def _check(found: Findings, now: datetime, loudness: LoudnessRule | None) -> int:
     """Report every problem into `found`; the number of items in the feed."""
+    items = []
     channel = feed.parse_feed(found)
-    if channel is None:
-        return 0
-    feed.check_channel(found, channel, now)
-    items = channel.findall("item")
-    if not items:
-        found.feed("lists no episodes; build one and publish again")
-    rules = ItemRules(found, now)
-    for n, item in enumerate(items, start=1):
-        _episode(found, rules, item, Item(n, text(item, "title")), loudness)
+    if channel is not None:
+        feed.check_channel(found, channel, now)
+        markup.check_markup(found, channel, FEED_PATH)
+        items = channel.findall("item")
+        if not items:
+            found.feed("lists no episodes; build one and publish again")
+        rules = ItemRules(found, now)
+        for n, item in enumerate(items, start=1):
+            _episode(found, rules, item, Item(n, text(item, "title")), loudness)
     sidecars.check_pages(found)
+    markup.check_newsletter_feed(found)
     return len(items)
 
 
