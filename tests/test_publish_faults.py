@@ -9,10 +9,13 @@ with the length it announces. The input tests break one thing each and check tha
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +23,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from episodecopy import add_episode
@@ -195,26 +199,159 @@ def test_bad_input_stops_publish_before_writing(show: Path, breaker: Callable[[P
     assert site_state(show / "public") == before
 
 
-@pytest.mark.parametrize("to_s3", [False, True], ids=["local", "s3"])
-def test_a_site_that_fails_check_fails_publish(show: Path, to_s3: bool, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    # An episode dated in the future passes every input check, but `podcast check` rejects the feed.
+def digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under `root` (links not followed), by path relative to it."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def edit_record(show: Path, change: Callable[[dict[str, Any]], object]) -> None:
     manifest = show / "episodes" / "first-week" / "build" / "episode.json"
-    text = manifest.read_text("utf-8")
-    manifest.write_text(text.replace('"published": "2024-05-10T', '"published": "2099-05-08T'), "utf-8")
+    record = json.loads(manifest.read_text("utf-8"))
+    change(record)
+    manifest.write_text(json.dumps(record, indent=1), "utf-8")
+
+
+def set_chapter_title(record: dict[str, Any]) -> None:
+    record["chapters"][1]["title"] = "<script>alert(1)</script> & <img src=x onerror=alert(2)>"
+
+
+def date_in_the_future(record: dict[str, Any]) -> None:
+    record["published"] = record["published"].replace("2024-05-10T", "2099-05-08T")
+
+
+# Each is a record that passes every input check, so only `podcast check` on the staged site stops it:
+# hostile text edited into the record's chapter titles (the MP3's own chapters say otherwise), or a date
+# in the future.
+REJECTED = [
+    pytest.param(set_chapter_title, r"chapter 2 \('<script>alert\(1\)</script> .*' .*\) differs from the MP3's",
+                 id="hostile-chapter-title"),
+    pytest.param(date_in_the_future, r"is in the future", id="future-date"),
+]
+
+
+@pytest.mark.parametrize("to_s3", [False, True], ids=["local", "s3"])
+@pytest.mark.parametrize(("change", "problem"), REJECTED)
+def test_a_site_that_fails_check_is_not_published(show: Path, to_s3: bool, change: Callable[[dict[str, Any]], None],
+                                                  problem: str, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    edit_record(show, change)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.chdir(show)
+    before = digests(show)
     args = ["publish", "--to", "s3://bucket/show"] if to_s3 else ["publish"]
     assert cli.main(args) == 1
     out, err = capsys.readouterr()
     problems = out.splitlines()
     assert problems and all(line.startswith("feed.xml: ") for line in problems), out
-    assert any("in the future" in line for line in problems)
-    assert err.count("\n") == 1 and "fails podcast check with" in err and problems[0] in err, err
+    assert any(re.search(problem, line) for line in problems), out
+    assert err.count("\n") == 1 and err.startswith("error: ") and problems[0] in err, err
+    assert "fails podcast check with" in err
     if to_s3:
         assert "nothing was uploaded to s3://bucket/show/" in err and "127.0.0.1:9" not in err
-    else:  # the local site was written, then checked: the error says where it is
-        assert str(show / "public") in err
-        assert b"2099" in (show / "public" / "feed.xml").read_bytes()
+    else:
+        assert f"nothing was published, {show / 'public'} is as it was" in err
+    # The last good site, byte for byte, and nothing left behind anywhere in the show (the staging is gone).
+    assert digests(show) == before
+
+
+# -- a record edited by hand steers nothing ----------------------------------------------------------
+
+SECRET = "a secret of this machine, outside the show"
+SECRET_NAME = "secret.txt"
+
+
+def record_change(change: Callable[[dict[str, Any], Path], object]) -> Callable[[Path, Path], None]:
+    def apply(show: Path, secret: Path) -> None:
+        edit_record(show, lambda record: change(record, secret))
+
+    return apply
+
+
+def build_file(name: str, change: Callable[[Path, Path], object]) -> Callable[[Path, Path], None]:
+    def apply(show: Path, secret: Path) -> None:
+        change(show / "episodes" / "first-week" / "build" / name, secret)
+
+    return apply
+
+
+def audio_elsewhere(record: dict[str, Any], secret: Path) -> None:
+    record.update(audio=str(secret), audio_bytes=secret.stat().st_size)
+
+
+def link_to(path: Path, secret: Path) -> None:
+    path.unlink()
+    path.symlink_to(secret)
+
+
+HOSTILE_RECORDS = [
+    pytest.param(record_change(lambda r, s: r.update(slug="../../../x")), ("slug '../../../x'", "'first-week'"),
+                 id="slug-climbs-out"),
+    pytest.param(record_change(lambda r, s: r.update(slug="other-week")), ("slug 'other-week'", "'first-week'"),
+                 id="slug-not-the-folder"),
+    pytest.param(record_change(lambda r, s: r.update(newsletter_html=str(s))), ("newsletter_html", SECRET_NAME),
+                 id="newsletter-absolute"),
+    pytest.param(record_change(lambda r, s: r.update(newsletter_html="../../../outside/secret.txt")),
+                 ("newsletter_html", "'../../../outside/secret.txt'"), id="newsletter-climbs-out"),
+    pytest.param(record_change(audio_elsewhere), ("audio", SECRET_NAME), id="audio-any-file-of-that-size"),
+    pytest.param(record_change(lambda r, s: r["transcripts"].update(srt="../../x.srt")), ("transcripts.srt",),
+                 id="transcript-climbs-out"),
+    pytest.param(record_change(lambda r, s: r.update(duration="long")), ("duration", "'long'"), id="duration-text"),
+    pytest.param(record_change(lambda r, s: r.update(title=None)), ("title", "None"), id="title-null"),
+    pytest.param(record_change(lambda r, s: r.update(number="x")), ("number", "'x'"), id="number-text"),
+    pytest.param(record_change(lambda r, s: r.update(published="last friday")), ("published", "'last friday'"),
+                 id="published-text"),
+    pytest.param(record_change(lambda r, s: r.update(chapters="none")), ("chapters",), id="chapters-not-a-list"),
+    pytest.param(record_change(lambda r, s: r["chapters"][1].update(url="javascript:alert(1)")),
+                 ("chapter 2", "'javascript:alert(1)'"), id="chapter-url-script"),
+    pytest.param(build_file("episode.json", lambda p, s: p.write_text("{not json", "utf-8")),
+                 ("episode.json", "not a readable episode record"), id="record-not-json"),
+    pytest.param(build_file("newsletter.html", lambda p, s: p.unlink()), ("newsletter.html", "missing"),
+                 id="newsletter-missing"),
+    pytest.param(build_file("transcript.srt", lambda p, s: p.unlink()), ("transcript.srt", "missing"),
+                 id="transcript-missing"),
+    pytest.param(build_file("newsletter.html", link_to), ("newsletter.html", "links outside"),
+                 id="newsletter-links-out"),
+    pytest.param(build_file("newsletter.html", lambda p, s: p.write_bytes(b"<p>caf\xe9</p>")),
+                 ("newsletter.html", "not UTF-8"), id="newsletter-not-utf8"),
+]
+
+
+@pytest.mark.parametrize(("breaker", "names"), HOSTILE_RECORDS)
+def test_a_hand_edited_build_stops_publish_with_one_line(show: Path, tmp_path: Path,
+                                                         breaker: Callable[[Path, Path], None],
+                                                         names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "outside" / SECRET_NAME
+    secret.parent.mkdir()
+    secret.write_text(SECRET, "utf-8")
+    breaker(show, secret)
+    before = digests(tmp_path)
+    monkeypatch.chdir(show)
+    assert cli.main(["publish"]) == 1  # any other exception than a PodcastError would be raised here
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: "), err
+    for name in names:
+        assert name in err, f"{name!r} not in {err!r}"
+    assert "podcast build episodes/first-week" in err  # what fixes it
+    assert digests(tmp_path) == before  # nothing written anywhere: not in the site, not beside it
+    assert not any(SECRET in p.read_text("utf-8", "replace") for p in (show / "public").rglob("*") if p.is_file())
+
+
+def test_publish_writes_nothing_through_a_link_out_of_the_site(show: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    episodes = show / "public" / "episodes"
+    shutil.rmtree(episodes)
+    episodes.symlink_to(elsewhere, target_is_directory=True)
+    before = digests(tmp_path)
+    monkeypatch.chdir(show)
+    assert cli.main(["publish"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: "), err
+    assert "would be written outside the site folder" in err and "episodes/first-week/" in err
+    assert digests(tmp_path) == before and list(elsewhere.iterdir()) == []
