@@ -42,9 +42,12 @@ class LineTask:
 
 def speech_key(profile: VoiceProfile, kind: str, version: int, *text: object) -> str:
     """The cache key of `text` spoken by `profile`: everything that changes the audio. The engine's
-    own settings (its options that differ from their defaults) join the key only when there are any,
-    so the keys of profiles without them are what they were before engines had options."""
-    extra = [dict(profile.settings)] if profile.settings else []
+    own settings (its options that differ from their defaults) and its `cache_tag` join the key only
+    when there are any, so the keys of other profiles are what they were before engines had them."""
+    extra: list[object] = [dict(profile.settings)] if profile.settings else []
+    tag = get_engine(profile.engine).cache_tag
+    if tag:
+        extra.append({"cache_tag": tag})
     return cachemod.key(kind, version, profile.engine, profile.voice, profile.speed, *text, *extra)
 
 

@@ -52,6 +52,10 @@ class TTSEngine(ABC):
     cost: ClassVar[float] = 1.0
     """Rough wall time per character relative to hibari (1). The renderer gives each engine a share of
     the worker processes in proportion to its characters times this, so the engines finish together."""
+    cache_tag: ClassVar[str] = ""
+    """Set (or change) when the engine starts speaking the same text with the same settings
+    differently: it joins the cache keys of the audio the engine makes, so audio cached before never
+    mixes with the new. Empty: the keys are what they were before engines had tags."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
