@@ -40,10 +40,11 @@ def tts() -> None:
     pytest.importorskip("TTS")
 
 
-def build_vits(folder: Path, speakers: tuple[str, ...] = ()) -> Path:
+def build_vits(folder: Path, speakers: tuple[str, ...] = (), noise_scale: float = 0.0) -> Path:
     """A tiny VITS with random weights (a few hundred thousand parameters) in `folder`: config.json
     and model.pth, as Coqui's trainer saves them. Its duration predictor gives every token
-    FRAMES_PER_TOKEN frames (at speed 1), so the length of what it says is known in advance."""
+    FRAMES_PER_TOKEN frames (at speed 1), so the length of what it says is known in advance.
+    `noise_scale`: how much noise it adds to what it says (VITS's default is 0.667)."""
     import torch
     from TTS.config.shared_configs import BaseAudioConfig
     from TTS.tts.configs.shared_configs import CharactersConfig
@@ -76,7 +77,7 @@ def build_vits(folder: Path, speakers: tuple[str, ...] = ()) -> Path:
         init_discriminator=False,  # only training needs it
         use_speaker_embedding=bool(speakers),
         speaker_embedding_channels=8,
-        inference_noise_scale=0.0,  # the same text, the same audio
+        inference_noise_scale=noise_scale,
     )
     audio = BaseAudioConfig(
         sample_rate=RATE, fft_size=512, win_length=512, hop_length=HOP, num_mels=80, do_trim_silence=False
@@ -155,6 +156,39 @@ def test_a_folder_a_config_path_and_a_speaker(tmp_path: Path, tts: None) -> None
     moved.rename(tmp_path / "two" / "config.json")
     by_folder = CoquiEngine(str(tmp_path / "two"), speaker="ada")  # finds model.pth and config.json
     assert np.array_equal(by_folder.speak(text), ada.speak(text))
+
+
+SPEAK_ONE = """
+import sys
+import numpy as np
+from podcast.tts.coqui import CoquiEngine
+np.save(sys.argv[3], CoquiEngine(sys.argv[1]).speak(sys.argv[2]))
+"""
+
+
+@coqui
+def test_each_sentence_seeds_its_own_noise(tmp_path: Path, tts: None) -> None:
+    """A model that samples noise says a sentence the same way whatever was said before it, in
+    another engine or another process: a build's audio does not depend on its workers."""
+    import torch
+
+    noisy = build_vits(tmp_path / "noisy", noise_scale=0.667)
+    first, second = "the first sentence.", "and a second one, somewhat longer."
+    one = CoquiEngine(str(noisy))
+    heard = [one.speak(first), one.speak(second), one.speak(first)]
+    torch.randn(1000)  # moves torch's generator on, as other sentences would
+    two = CoquiEngine(str(noisy))
+    assert np.array_equal(two.speak(second), heard[1])
+    assert np.array_equal(two.speak(first), heard[0]) and np.array_equal(heard[2], heard[0])
+    out = tmp_path / "first.npy"
+    subprocess.run([sys.executable, "-c", SPEAK_ONE, str(noisy), first, str(out)], check=True, timeout=300)
+    assert np.array_equal(np.load(out), heard[0])
+
+    # The noise is there, and it is what the seed makes it: another seed, other audio of that length.
+    torch.manual_seed(one.seed(first) + 1)
+    other = np.asarray(one._synth.tts(first, split_sentences=False), np.float32)[: len(heard[0])]
+    assert len(other) == len(heard[0]) and not np.allclose(other, heard[0], atol=1e-4)
+    assert one.seed(first) != one.seed(second) and one.seed(first) != CoquiEngine(str(noisy), speed=1.5).seed(first)
 
 
 # -- errors: one line, naming the voice and what to fix ----------------------------------------------

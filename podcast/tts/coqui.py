@@ -16,12 +16,18 @@ ffmpeg`); synthesis itself does not.
 
 `speed` scales the duration of models that have one (VITS and other duration-predicting models) and
 is passed on to models that take it (XTTS); other models refuse any speed but 1.0.
+
+Models that sample (VITS's noise, XTTS's decoding) draw from torch's global generator, which runs on
+from one sentence to the next: each sentence seeds it from a hash of its text and settings, so it
+sounds the same in any order, in any worker process, in every build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -189,6 +195,8 @@ class CoquiEngine(TTSEngine):
     name = "coqui"
     sample_rate = 22_050
     cost = 30.0  # a large model on CPU
+    cache_tag = "seeded-noise-1"
+    """Audio spoken before each sentence seeded torch (no tag) came from a generator's chance state."""
     Options = CoquiOptions
     voice_may_be_path = True  # a checkpoint, or a folder holding one
 
@@ -314,6 +322,7 @@ class CoquiEngine(TTSEngine):
         import torch
         from TTS.utils.synthesizer import PAD_SILENCE_SAMPLES
 
+        torch.manual_seed(self.seed(text))
         with torch.inference_mode():
             wav = self._synth.tts(text, split_sentences=False, **self._options)
         audio = np.asarray(wav, dtype=np.float32).reshape(-1)
@@ -321,6 +330,14 @@ class CoquiEngine(TTSEngine):
         if len(audio) > PAD_SILENCE_SAMPLES and not audio[-PAD_SILENCE_SAMPLES:].any():
             audio = audio[:-PAD_SILENCE_SAMPLES]
         return np.clip(audio, -1.0, 1.0)
+
+    def seed(self, text: str) -> int:
+        """The seed of `text`'s noise: a hash of the text and the settings, the same in every process
+        (unlike hash(), which Python salts per process). The model's paths are left out, so a show
+        moved to another folder or machine sounds the same."""
+        settings = [text, self.speed, self.speaker, self.language]
+        digest = hashlib.blake2b(json.dumps(settings).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") >> 1  # torch takes a non-negative int64
 
 
 def _speakers(model: Any) -> list[str]:
