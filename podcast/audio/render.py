@@ -41,7 +41,7 @@ from podcast.audio.clips import SAMPLE_RATE, Music, SpokenLine, TimedSentence, g
 from podcast.audio.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
 from podcast.audio.speak import LineTask, engine_key, init_worker, load_line, speech_key, synthesize
 from podcast.config import AudioSettings
-from podcast.errors import AudioError
+from podcast.errors import AudioError, ConfigError
 from podcast.fsutil import atomic_open
 from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.tts import get_engine
@@ -55,6 +55,9 @@ CHUNK_FORMAT = 8
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
 OUTRO_TAIL = 1.5
+WORKERS_ENV = "PODCAST_WORKERS"
+"""The environment variable that caps the synthesis worker processes (default: one per core). The
+audio never depends on it: every sentence is spoken the same way in any worker, in any order."""
 
 
 @dataclass(frozen=True)
@@ -268,10 +271,18 @@ def render(
     report = progress or (lambda i, total, title: None)
     report(len(done), n, "cached")
     if todo:
-        _render_sections(
-            todo, workers or os.cpu_count() or 1, done, lambda title: report(len(done), n, title)
-        )
+        _render_sections(todo, workers or worker_count(), done, lambda title: report(len(done), n, title))
     return Rendering(tuple(done[i] for i in range(n)))
+
+
+def worker_count() -> int:
+    """PODCAST_WORKERS when it is set, else the number of cores."""
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{WORKERS_ENV}={raw!r}: give a number of worker processes, 1 or more")
+    return int(raw)
 
 
 def _cue_for(sections: Sequence[Section], index: int, cues: dict[str, Music]) -> Music | None:

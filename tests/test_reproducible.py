@@ -1,0 +1,110 @@
+"""Reproducible builds (issue 15): an episode built twice from nothing is the same, byte for byte.
+
+The two builds start with no .cache and use different numbers of synthesis workers: one speaks every
+line in the build's own process, in script order; the other spreads the lines over worker processes
+that finish in whatever order they do. Both default voices speak (piper, whose noise is drawn from
+each sentence, and hibari, seeded), music included, so the MP3, its tags, the transcripts, chapters,
+manifest, feed and pages all have to come out the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TWO_PAPERS = '''\
+title = "Two papers, twice"
+date = 2024-05-10
+intro = "Two papers from the week of May 6, 2024."
+outro = "See you next week."
+
+[[papers]]
+id = "2405.04517"
+title = "xLSTM: Extended Long Short-Term Memory"
+authors = ["Maximilian Beck", "Sepp Hochreiter"]
+url = "https://arxiv.org/abs/2405.04517"
+abstract = """The authors scale the LSTM up with exponential gating and a matrix memory. \
+It compares favorably with Transformers of the same size."""
+
+[[papers]]
+id = "2405.04434"
+title = "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language Model"
+authors = ["DeepSeek-AI"]
+url = "https://arxiv.org/abs/2405.04434"
+abstract = """DeepSeek-V2 activates 21B of its 236B parameters for each token. \
+Its attention compresses the key-value cache into a latent vector."""
+'''
+
+OUTPUTS = (
+    "episodes/week/build/week.mp3",
+    "episodes/week/build/chapters.json",
+    "episodes/week/build/transcript.vtt",
+    "episodes/week/build/transcript.srt",
+    "episodes/week/build/transcript.json",
+    "public/feed.xml",
+)
+"""What the issue names, among everything compared."""
+
+
+def make_show(parent: Path) -> Path:
+    """`podcast init`'s show with its music turned on and one two-paper episode."""
+    subprocess.run(
+        [sys.executable, "-m", "podcast", "init", "show"], cwd=parent, check=True, capture_output=True
+    )
+    root = parent / "show"
+    toml = root / "podcast.toml"
+    text = toml.read_text("utf-8")
+    for key, value in [
+        ("intro_music", "music/bed.mp3"),
+        ("outro_music", "music/bed.mp3"),
+        ("stinger", "music/stinger.mp3"),
+    ]:
+        text, n = re.subn(rf"^# {key} = .*$", f'{key} = "{value}"', text, flags=re.M)
+        assert n == 1, f"podcast init's podcast.toml should have one '# {key} = ' line"
+    toml.write_text(text, "utf-8")
+    shutil.rmtree(root / "episodes" / "first-week")
+    (root / "episodes" / "week").mkdir()
+    (root / "episodes" / "week" / "episode.toml").write_text(TWO_PAPERS, "utf-8")
+    return root
+
+
+def cold_build(root: Path, workers: int) -> dict[str, str]:
+    """Build and publish with PODCAST_WORKERS=workers; the sha256 of every file built or published."""
+    assert not (root / ".cache").exists()
+    env = {**os.environ, "PODCAST_WORKERS": str(workers)}
+    for args in (["build", "episodes/week"], ["publish"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "podcast", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        if args[0] == "build":
+            assert re.search(r"\b(\d+) of \1 sections spoken anew", result.stdout), result.stdout
+    files = [
+        p for folder in ("episodes/week/build", "public") for p in (root / folder).rglob("*") if p.is_file()
+    ]
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def test_two_cold_builds_with_different_workers_are_byte_identical(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    show = make_show(tmp_path / "a")
+    # The same show in another folder: where a show lives must not change what it builds either.
+    other = Path(shutil.copytree(show, tmp_path / "b" / "show"))
+
+    in_process = cold_build(show, workers=1)
+    in_workers = cold_build(other, workers=3)
+    assert set(OUTPUTS) <= set(in_process)
+    different = sorted(
+        name for name in in_process.keys() | in_workers.keys() if in_process.get(name) != in_workers.get(name)
+    )
+    assert not different
