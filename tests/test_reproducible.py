@@ -17,6 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from podcast.errors import ConfigError
+
 TWO_PAPERS = '''\
 title = "Two papers, twice"
 date = 2024-05-10
@@ -108,3 +112,18 @@ def test_two_cold_builds_with_different_workers_are_byte_identical(tmp_path: Pat
         name for name in in_process.keys() | in_workers.keys() if in_process.get(name) != in_workers.get(name)
     )
     assert not different
+
+
+def test_podcast_workers_takes_a_number_of_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from podcast.audio.render import worker_count
+
+    monkeypatch.setenv("PODCAST_WORKERS", "3")
+    assert worker_count() == 3
+    monkeypatch.setenv("PODCAST_WORKERS", "")
+    assert worker_count() == (os.cpu_count() or 1)
+    for wrong in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv("PODCAST_WORKERS", wrong)
+        with pytest.raises(
+            ConfigError, match=f"PODCAST_WORKERS='{re.escape(wrong)}': give a number of worker"
+        ):
+            worker_count()
