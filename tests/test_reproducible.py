@@ -18,23 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ONE_PAPER_EPISODE
 
 from podcast.errors import ConfigError
 
-TWO_PAPERS = '''\
-title = "Two papers, twice"
-date = 2024-05-10
-intro = "Two papers from the week of May 6, 2024."
-outro = "See you next week."
-
-[[papers]]
-id = "2405.04517"
-title = "xLSTM: Extended Long Short-Term Memory"
-authors = ["Maximilian Beck", "Sepp Hochreiter"]
-url = "https://arxiv.org/abs/2405.04517"
-abstract = """The authors scale the LSTM up with exponential gating and a matrix memory. \
-It compares favorably with Transformers of the same size."""
-
+SECOND_PAPER = '''
 [[papers]]
 id = "2405.04434"
 title = "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language Model"
@@ -73,7 +61,7 @@ def make_show(parent: Path) -> Path:
     toml.write_text(text, "utf-8")
     shutil.rmtree(root / "episodes" / "first-week")
     (root / "episodes" / "week").mkdir()
-    (root / "episodes" / "week" / "episode.toml").write_text(TWO_PAPERS, "utf-8")
+    (root / "episodes" / "week" / "episode.toml").write_text(ONE_PAPER_EPISODE + SECOND_PAPER, "utf-8")
     return root
 
 
