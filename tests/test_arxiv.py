@@ -1,5 +1,5 @@
 """arXiv: `podcast new --arxiv/--pick/--from-find`, `podcast find`, the ledger, politeness and full-text
-PDFs, against a fake arXiv on 127.0.0.1 (tests/arxiv_server.py) that answers in arXiv's Atom format."""
+PDFs, against a fake arXiv on 127.0.0.1 (tests/fakes/arxiv.py) that answers in arXiv's Atom format."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from arxiv_server import FakeArxiv, corrupt, encrypted, make_pdf
+from fakes.arxiv import FakeArxiv, corrupt, encrypted, make_pdf
 
 from podcast import cli
 from podcast.build import summarize_stage

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from httpserve import serve
+from fakes.http_files import serve
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from sitesample import SampleSite, write_site
+from support.shows import SampleSite, write_site
 
 from podcast.publish.site import episode_page
 

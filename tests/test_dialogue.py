@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ONE_PAPER_EPISODE, RunCli
-from openai_server import FakeOpenAI, completion, openai_env
+from fakes.openai_chat import FakeOpenAI, completion, openai_env
 
 from podcast.build import script_stage
 from podcast.cache import key

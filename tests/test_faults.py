@@ -16,7 +16,7 @@ import pytest
 
 # pytest puts tests/ on sys.path, and spawned worker processes inherit it, so the engine's module
 # is importable there too (render passes it to the workers).
-from flaky_engine import FlakyEngine  # noqa: F401  (registers the "flaky" engine)
+from fakes.flaky_engine import FlakyEngine  # noqa: F401  (registers the "flaky" engine)
 
 from podcast.audio.encode import ffmpeg_exe
 from podcast.build import build_episode

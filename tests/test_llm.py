@@ -14,7 +14,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-from openai_server import (
+from fakes.openai_chat import (
     FakeOpenAI,
     Reply,
     completion,
@@ -27,7 +27,7 @@ from openai_server import (
     slow,
     unauthorized,
 )
-from openai_speech_server import KEY, SpeechServer, tone_voice
+from fakes.openai_speech import KEY, SpeechServer, tone_voice
 
 from podcast import llm
 from podcast.errors import EngineError

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import RunCli
-from openai_server import (
+from fakes.openai_chat import (
     FakeOpenAI,
     Reply,
     completion,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from openai_speech_server import KEY, RATE, SpeechServer, hibari_voice, tone_voice
+from fakes.openai_speech import KEY, RATE, SpeechServer, hibari_voice, tone_voice
 
 from podcast.audio.encode import decode
 from podcast.audio.render import render

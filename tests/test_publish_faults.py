@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from episodecopy import add_episode
 from lxml import etree
 from PIL import Image
+from support.episodecopy import add_episode
 
 import podcast.config
 import podcast.publish.local

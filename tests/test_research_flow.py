@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from arxiv_server import FakeArxiv, make_pdf
 from conftest import RunCli
-from openai_server import FakeOpenAI, completion, serve_openai
+from fakes.arxiv import FakeArxiv, make_pdf
+from fakes.openai_chat import FakeOpenAI, completion, serve_openai
 
 from podcast.research.arxiv import API_ENV
 from podcast.scaffold import init_show

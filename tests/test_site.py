@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import lxml.html
 import pytest
-from sitesample import COVER, INTRO, SHOW, SampleSite, make_episode, write_site
+from support.shows import COVER, INTRO, SHOW, SampleSite, make_episode, write_site
 
 from podcast.errors import ConfigError
 from podcast.publish.site import NEWSLETTER_FEED, render_episode_page, render_index, render_newsletter_feed

@@ -21,9 +21,9 @@ from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
-from episodecopy import add_episode
 from lxml import etree
 from moto.server import ThreadedMotoServer
+from support.episodecopy import add_episode
 
 from podcast import cli
 from podcast.config import load_show

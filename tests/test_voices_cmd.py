@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fakes.openai_speech import KEY, SpeechServer
 from mutagen.mp3 import MP3
-from openai_speech_server import KEY, SpeechServer
 
 from podcast.cli import main
 from podcast.publish.check.media import measure_loudness

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
-DATA = Path(__file__).parent / "data" / "arxiv"
+DATA = Path(__file__).parent.parent / "data" / "arxiv"
 ATOM = "{http://www.w3.org/2005/Atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
