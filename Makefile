@@ -33,7 +33,7 @@ $(COQUI)/.installed: pyproject.toml
 	touch $@
 
 test-coqui: $(COQUI)/.installed
-	$(COQUI)/bin/pytest -q -m coqui tests/test_coqui.py
+	$(COQUI)/bin/pytest -q -m coqui tests/tts/test_coqui.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check podcast tests bench tools

@@ -3,7 +3,7 @@
 scipy.signal costs the render parent about 76 MB of resident memory and scipy.ndimage 28 MB, for
 a resampler, two biquads and three sliding-window filters; pyloudnorm imports scipy.signal too.
 Each function here reproduces its scipy (or pyloudnorm) namesake's default behaviour for the way
-papercast calls it, to float rounding; tests/test_dsp.py holds them to the originals.
+papercast calls it, to float rounding; tests/audio/test_dsp.py holds them to the originals.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from podcast.scaffold import init_show, new_from_newsletter
 from podcast.writing.newsletter import render_markdown
 from podcast.writing.script import parse_markdown, to_markdown, write_script
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 HOST = VoiceProfile("host", "Joe", "piper", "joe")
 COHOST = VoiceProfile("cohost", "Ava", "hibari", "heart")
 

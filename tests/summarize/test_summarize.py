@@ -17,7 +17,7 @@ from podcast.models import Paper
 from podcast.summarize import Summarizer, SummarizerSettings, get, names, register, summarize_papers
 from podcast.summarize.extractive import ExtractiveSummarizer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Three abstracts paraphrased from well-known papers, written the way arXiv abstracts are.
 TRANSFORMER = Paper(
@@ -320,7 +320,7 @@ def test_a_twenty_page_paper_takes_well_under_a_second() -> None:
 def test_the_output_does_not_depend_on_hash_order() -> None:
     """Set and dict order of strings changes with PYTHONHASHSEED; the summary must not."""
     code = (
-        "import sys; sys.path.insert(0, 'tests'); import test_summarize as t; "
+        "import sys; sys.path.insert(0, 'tests/summarize'); import test_summarize as t; "
         "from podcast.models import Paper; "
         "print(t.summarize(Paper('x', 't', abstract=t.RESNET.abstract, full_text=t.synthetic_paper(4)), 90))"
     )

@@ -18,7 +18,7 @@ from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.scaffold import init_show
 from podcast.writing.lexicon import Lexicon, load_lexicon, parse_lexicon
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHOW_LEXICON = ROOT / "voices" / "lexicon.toml"
 PROFILES = {
     "host": VoiceProfile("host", "Joe", "piper", "joe"),
