@@ -1,16 +1,26 @@
-"""Shared fixtures: the real `podcast` CLI as a subprocess, and a real show folder built once per session."""
+"""Shared fixtures: the real `podcast` CLI as a subprocess, a real show folder built once per session,
+and the fakes of tests/fakes/, each started (or registered) for one test and stopped (or unregistered)
+after it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fakes.arxiv import FakeArxiv
+from fakes.flaky_engine import FlakyEngine
+from fakes.http_files import serve
+from fakes.openai_chat import KEY, FakeOpenAI, openai_env
+from fakes.openai_speech import SpeechServer
+
+from podcast.tts import ENGINES
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -78,6 +88,50 @@ def built_show(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def show(built_show: Path, tmp_path: Path) -> Path:
     """A private copy of the built and published show, .cache included so nothing is re-synthesized."""
     return Path(shutil.copytree(built_show, tmp_path / "show", symlinks=True))
+
+
+@pytest.fixture
+def fake_arxiv() -> Iterator[FakeArxiv]:
+    """A fake arXiv (its API and PDFs) on 127.0.0.1 for one test; nothing points at it yet."""
+    with FakeArxiv() as fake:
+        yield fake
+
+
+@pytest.fixture
+def openai_chat(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """A fake OpenAI chat endpoint for one test, which OPENAI_BASE_URL and OPENAI_API_KEY (KEY) point at."""
+    with openai_env(monkeypatch, KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def openai_speech() -> Iterator[SpeechServer]:
+    """A fake OpenAI speech endpoint for one test, speaking with the real hibari voice; nothing points at it yet."""
+    with SpeechServer() as server:
+        yield server
+
+
+@pytest.fixture
+def http_files() -> Iterator[Callable[[Path], str]]:
+    """Serves folders over HTTP on 127.0.0.1 until the test ends: `base_url = http_files(folder)`."""
+    with contextlib.ExitStack() as servers:
+        yield lambda folder: servers.enter_context(serve(folder))
+
+
+@pytest.fixture
+def flaky_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FlakyEngine]]:
+    """The "flaky" voice engine for one test. Registering it reaches this process only, and a build's
+    synthesis workers are fresh processes that find engines through entry points: so the test's
+    sys.path (which spawned workers inherit) also gets a distribution declaring it, removed after."""
+    ENGINES.names()  # read this process's entry points first, so it sees the registration alone
+    info = tmp_path / "site" / "papercast_test_fakes-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: papercast-test-fakes\nVersion: 0\n", "utf-8")
+    target = f"{FlakyEngine.__module__}:{FlakyEngine.__qualname__}"
+    (info / "entry_points.txt").write_text(f"[{ENGINES.group}]\n{FlakyEngine.name} = {target}\n", "utf-8")
+    monkeypatch.syspath_prepend(info.parent)
+    with ENGINES.registered(FlakyEngine) as engine:
+        yield engine
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> None:

@@ -13,10 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-# pytest puts tests/ on sys.path, and spawned worker processes inherit it, so the engine's module
-# is importable there too (render passes it to the workers).
-from fakes.flaky_engine import FlakyEngine  # noqa: F401  (registers the "flaky" engine)
+from fakes.flaky_engine import FlakyEngine
 
 from podcast.audio.encode import ffmpeg_exe
 from podcast.build import build_episode
@@ -38,7 +35,9 @@ def _write_summary(show: Path, *paragraphs: str) -> None:
     path.write_text(head + "\n\n".join(paragraphs) + "\n", "utf-8")
 
 
-def test_a_failing_voice_names_the_paper_and_text_and_the_next_build_resumes(show: Path) -> None:
+def test_a_failing_voice_names_the_paper_and_text_and_the_next_build_resumes(
+    show: Path, flaky_engine: type[FlakyEngine]
+) -> None:
     _use_flaky_cohost(show)
     mp3 = show / EPISODE / "build" / "first-week.mp3"
     before = mp3.read_bytes()

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 
 import pytest
 from fakes.openai_chat import (
+    KEY,
     FakeOpenAI,
     Reply,
     completion,
     dropped,
     error,
-    openai_env,
     rate_limited,
     serve_openai,
     server_error,
     slow,
     unauthorized,
 )
-from fakes.openai_speech import KEY, SpeechServer, tone_voice
+from fakes.openai_speech import KEY as SPEECH_KEY
+from fakes.openai_speech import SpeechServer, tone_voice
 
 from podcast import llm
 from podcast.errors import EngineError
 
-API_KEY = "sk-test-llm-5b1e9d0c3a"
 CALLER = llm.Caller("the tester", kept="nothing is lost", model_fix="set tester.model")
 MESSAGES = [{"role": "user", "content": "Say hi."}]
 
@@ -52,12 +51,6 @@ class FakeTime:
         self.now += seconds
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
-    with openai_env(monkeypatch, API_KEY) as fake:
-        yield fake
-
-
 def client(
     time: FakeTime, tries: int = 10, wait: float = 1.0, max_wait: float = 60.0, timeout: float = 5.0
 ) -> llm.Client:
@@ -73,9 +66,9 @@ def chat(c: llm.Client) -> llm.Answer:
 
 
 def test_every_passing_failure_is_retried_with_the_servers_wait_or_a_jittered_backoff(
-    server: FakeOpenAI,
+    openai_chat: FakeOpenAI,
 ) -> None:
-    server.script(
+    openai_chat.script(
         rate_limited(retry_after="7"),
         error(425, "Too early"),
         error(408, "Request timeout"),
@@ -87,39 +80,39 @@ def test_every_passing_failure_is_retried_with_the_servers_wait_or_a_jittered_ba
     )
     time = FakeTime()
     assert chat(client(time)) == llm.Answer("Hi.", 12, 3)
-    assert len(server.chats) == 8 and len({str(r.body) for r in server.chats}) == 1
+    assert len(openai_chat.chats) == 8 and len({str(r.body) for r in openai_chat.chats}) == 1
     assert time.slept[0] == 7.0 and time.slept[6] == 1.5  # the server's Retry-After, in s and in ms
     # Between them the backoff doubles from 1 s: half of each wait fixed, half random.
     for attempt, slept in enumerate(time.slept[1:6], start=1):
         assert 2**attempt / 2 <= slept <= 2**attempt, (attempt, slept)
 
 
-def test_retry_after_as_an_http_date_and_every_wait_capped(server: FakeOpenAI) -> None:
+def test_retry_after_as_an_http_date_and_every_wait_capped(openai_chat: FakeOpenAI) -> None:
     later = formatdate(1e10, usegmt=True)  # in the year 2286
     earlier = formatdate(0, usegmt=True)
-    server.script(rate_limited(retry_after=later), rate_limited(retry_after=earlier))
-    server.script(rate_limited(retry_after="3600"), server_error(), server_error(), completion("Hi."))
+    openai_chat.script(rate_limited(retry_after=later), rate_limited(retry_after=earlier))
+    openai_chat.script(rate_limited(retry_after="3600"), server_error(), server_error(), completion("Hi."))
     time = FakeTime()
     assert chat(client(time, wait=8.0, max_wait=30.0)).text == "Hi."
     # 2286: capped; 1970: no wait at all (a backoff would be 8 to 16 s); 3600 s: capped.
-    assert len(server.chats) == 6 and len(time.slept) == 4 and time.slept[:2] == [30.0, 30.0]
+    assert len(openai_chat.chats) == 6 and len(time.slept) == 4 and time.slept[:2] == [30.0, 30.0]
     assert all(15.0 <= slept <= 30.0 for slept in time.slept[2:])  # 8 * 2**3 = 64 and up: capped at 30
 
 
-def test_giving_up_says_what_happened_in_one_line(server: FakeOpenAI) -> None:
-    server.script(server_error(502), rate_limited(retry_after="20"), dropped())
+def test_giving_up_says_what_happened_in_one_line(openai_chat: FakeOpenAI) -> None:
+    openai_chat.script(server_error(502), rate_limited(retry_after="20"), dropped())
     time = FakeTime()
     with pytest.raises(EngineError) as caught:
         chat(client(time, tries=3, wait=0.5))
     message = str(caught.value)
-    assert message.startswith(f"the tester for paper 'x1' at {server.url}: gave up after 3 tries over 20 s ")
+    assert message.startswith(f"the tester for paper 'x1' at {openai_chat.url}: gave up after 3 tries over 20 s ")
     assert "(last: connection lost: " in message and message.endswith("; try again later: nothing is lost")
-    assert "\n" not in message and len(server.chats) == 3
+    assert "\n" not in message and len(openai_chat.chats) == 3
 
 
-def test_a_timeout_is_a_passing_failure(server: FakeOpenAI) -> None:
+def test_a_timeout_is_a_passing_failure(openai_chat: FakeOpenAI) -> None:
     # Retried like the others: see test_openai_summarizer's retries, where the next try succeeds.
-    server.script(slow(30.0, completion("Too late.")))
+    openai_chat.script(slow(30.0, completion("Too late.")))
     with pytest.raises(EngineError, match=r": gave up after 1 try \(last: no answer within 1 s\);"):
         chat(client(FakeTime(), tries=1, timeout=1.0))
 
@@ -127,7 +120,7 @@ def test_a_timeout_is_a_passing_failure(server: FakeOpenAI) -> None:
 def test_the_same_policy_serves_the_speech_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     with SpeechServer(synthesize=tone_voice) as speech:
         monkeypatch.setenv("OPENAI_BASE_URL", speech.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("OPENAI_API_KEY", SPEECH_KEY)
         speech.script("425", "408", "502", "drop", "cut", "429:3")
         time = FakeTime()
         payload = {"model": "tts-1", "voice": "nova", "input": "Two words.", "response_format": "wav"}
@@ -136,7 +129,7 @@ def test_the_same_policy_serves_the_speech_endpoint(monkeypatch: pytest.MonkeyPa
     assert body[:4] == b"RIFF" and len(time.slept) == 6 and time.slept[5] == 3.0
 
 
-def test_a_hold_from_one_thread_holds_back_every_thread(server: FakeOpenAI) -> None:
+def test_a_hold_from_one_thread_holds_back_every_thread(openai_chat: FakeOpenAI) -> None:
     """The next issue's concurrent requests share one client: a 429 seen by one of them slows all."""
 
     class Watched(llm.Backoff):
@@ -148,7 +141,7 @@ def test_a_hold_from_one_thread_holds_back_every_thread(server: FakeOpenAI) -> N
             super().hold(seconds)
             self.on_hold.set()
 
-    server.script(rate_limited(retry_after_ms="500"), completion("One."), completion("Two."))
+    openai_chat.script(rate_limited(retry_after_ms="500"), completion("One."), completion("Two."))
     backoff = Watched()
     shared = llm.Client(CALLER, llm.RetryPolicy(3, 0.001), 5.0, backoff=backoff)
     answers: list[str] = []
@@ -158,7 +151,7 @@ def test_a_hold_from_one_thread_holds_back_every_thread(server: FakeOpenAI) -> N
     answers.append(chat(shared).text)
     first.join(30)
     assert sorted(answers) == ["One.", "Two."]
-    refused, *later = server.chats
+    refused, *later = openai_chat.chats
     assert all(r.at - refused.at >= 0.5 for r in later)  # neither went before the 500 ms were up
 
 
@@ -182,27 +175,27 @@ def test_a_hold_from_one_thread_holds_back_every_thread(server: FakeOpenAI) -> N
         (error(400, "Bad temperature"), "the request was refused (HTTP 400: Bad temperature)"),
     ],
 )
-def test_refusals_fail_at_once_saying_what_to_fix(server: FakeOpenAI, reply: Reply, problem: str) -> None:
-    server.script(reply)
+def test_refusals_fail_at_once_saying_what_to_fix(openai_chat: FakeOpenAI, reply: Reply, problem: str) -> None:
+    openai_chat.script(reply)
     with pytest.raises(llm.Refused) as caught:
         chat(client(FakeTime()))
     message = str(caught.value)
-    assert message.startswith(f"the tester for paper 'x1' at {server.url}: {problem}")
-    assert "\n" not in message and len(server.chats) == 1
+    assert message.startswith(f"the tester for paper 'x1' at {openai_chat.url}: {problem}")
+    assert "\n" not in message and len(openai_chat.chats) == 1
 
 
-def test_the_key_never_reaches_a_message(server: FakeOpenAI) -> None:
-    echo = f"Incorrect API key provided: {API_KEY}. You can find your API key at ..."
-    server.script(error(400, echo), error(500, echo), error(401, echo))
+def test_the_key_never_reaches_a_message(openai_chat: FakeOpenAI) -> None:
+    echo = f"Incorrect API key provided: {KEY}. You can find your API key at ..."
+    openai_chat.script(error(400, echo), error(500, echo), error(401, echo))
     messages = []
     for _ in range(3):
         with pytest.raises(EngineError) as caught:
             chat(client(FakeTime(), tries=1))
         messages.append(str(caught.value))
-    assert all(API_KEY not in m and API_KEY[:8] not in m for m in messages), messages
+    assert all(KEY not in m and KEY[:8] not in m for m in messages), messages
     assert "Incorrect API key provided: ***." in messages[0] and "***" in messages[1]
     assert "Incorrect" not in messages[2]  # a 401's text is left out: servers quote part of the key
-    assert API_KEY not in repr(llm.from_environment()) and API_KEY not in repr(client(FakeTime()).endpoint)
+    assert KEY not in repr(llm.from_environment()) and KEY not in repr(client(FakeTime()).endpoint)
 
 
 # --- the environment --------------------------------------------------------------------------------
@@ -275,8 +268,8 @@ def test_a_local_server_needs_no_key_and_gets_none() -> None:
 # --- answers and the cache --------------------------------------------------------------------------
 
 
-def test_thinking_is_stripped_and_answers_cached_in_one_format(server: FakeOpenAI, tmp_path: Path) -> None:
-    server.script(completion("<think>\nShort, then.\n</think>\n\nHi there.", prompt_tokens=9))
+def test_thinking_is_stripped_and_answers_cached_in_one_format(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
+    openai_chat.script(completion("<think>\nShort, then.\n</think>\n\nHi there.", prompt_tokens=9))
     answer = chat(client(FakeTime()))
     assert answer == llm.Answer("Hi there.", 9, 150) and answer.use("x1") == llm.TokenUse("x1", 9, 150)
     cache = llm.AnswerCache(tmp_path)
@@ -285,7 +278,7 @@ def test_thinking_is_stripped_and_answers_cached_in_one_format(server: FakeOpenA
     cache.put(digest, answer)
     assert cache.get(digest) == llm.Answer("Hi there.", 9, 150, cached=True)
     [entry] = (tmp_path / "llm").rglob("*.json")
-    assert API_KEY not in entry.read_text("utf-8")
+    assert KEY not in entry.read_text("utf-8")
     entry.write_text("{not json", "utf-8")
     assert cache.get(digest) is None  # unreadable: asked for again
     assert llm.AnswerCache(None).get(digest) is None

@@ -65,12 +65,6 @@ class FakeArxiv:
         self._server.shutdown()
         self._server.server_close()
 
-    def reset(self) -> None:
-        with self._lock:
-            self.pdfs.clear()
-            self.requests.clear()
-            self.failures.clear()
-
     def api_requests(self) -> list[dict[str, list[str]]]:
         """The query parameters of each API request, in order."""
         return [parse_qs(urlsplit(path).query) for _, path in self.requests if path.startswith("/api/")]

@@ -1,19 +1,18 @@
 """A third-party TTS engine for the fault tests: the real hibari voice, except that it fails on any
 sentence containing BREAKDOWN, the way a model or a remote service can fail mid-episode.
 
-It is registered in the process that imports this module, not installed: render's worker processes
-import the module too (podcast.audio.speak.init_worker), which registers it there.
+Importing this module registers nothing: the `flaky_engine` fixture (tests/conftest.py) makes the
+engine available for one test, in the test's process and in the synthesis worker processes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from podcast.tts import TTSEngine, register
+from podcast.tts import TTSEngine
 from podcast.tts.hibari import HibariEngine
 
 
-@register
 class FlakyEngine(TTSEngine):
     name = "flaky"
     sample_rate = 24_000

@@ -25,6 +25,9 @@ from typing import Any
 
 import pytest
 
+KEY = "sk-test-papercast-chat-4f9a2c7e1b"
+"""The API key the `openai_chat` fixture sets in OPENAI_API_KEY."""
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fakes.http_files import serve
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -30,11 +29,10 @@ needs_chromium = pytest.mark.skipif(
 PLAYER = "return document.getElementById('player')"
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SampleSite, str]]:
-    site = write_site(tmp_path_factory.mktemp("site") / "public", duration=30.0, real_audio=True)
-    with serve(site.root) as base:
-        yield site, base
+@pytest.fixture
+def served(tmp_path: Path, http_files: Callable[[Path], str]) -> tuple[SampleSite, str]:
+    site = write_site(tmp_path / "public", duration=30.0, real_audio=True)
+    return site, http_files(site.root)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,24 +54,12 @@ XLSTM_PDF = [
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FakeArxiv]:
-    with FakeArxiv() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeArxiv) -> FakeArxiv:
-    server.reset()
-    return server
-
-
-@pytest.fixture(scope="module")
 def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return init_show(tmp_path_factory.mktemp("starter") / "show")
 
 
 @pytest.fixture
-def show(starter: Path, tmp_path: Path, fake: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> Path:
+def show(starter: Path, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A show from `podcast init` whose [find] table points at the fake arXiv; the current folder."""
     root = Path(shutil.copytree(starter, tmp_path / "show"))
     toml = root / "podcast.toml"
@@ -83,7 +70,7 @@ def show(starter: Path, tmp_path: Path, fake: FakeArxiv, monkeypatch: pytest.Mon
     text = text.replace("[summarizer]\n", "[summarizer]\nwords = 400\n")  # room for abstract and PDF text
     assert text.rstrip().endswith("full_text = true                # summarize from each arXiv paper's PDF (downloaded once)")
     assert text.count("\n[find]\n") == 1, "podcast init's podcast.toml should end with a [find] table"
-    text += f'arxiv_api = "{fake.api_url}"\ndelay = {DELAY}\ncategories = ["cs.LG", "cs.CL", "cs.AI"]\n'
+    text += f'arxiv_api = "{fake_arxiv.api_url}"\ndelay = {DELAY}\ncategories = ["cs.LG", "cs.CL", "cs.AI"]\n'
     toml.write_text(text, "utf-8")
     monkeypatch.delenv(API_ENV, raising=False)
     monkeypatch.chdir(root)
@@ -112,7 +99,7 @@ def ids_of(out: str) -> list[str]:
 # -- podcast new --arxiv ---------------------------------------------------------------------------
 
 
-def test_new_arxiv_writes_the_papers_metadata(show: Path, fake: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_arxiv_writes_the_papers_metadata(show: Path, fake_arxiv: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = podcast(capsys, "new", "episodes/week", "--arxiv", "2405.05254",
                              "https://arxiv.org/abs/2405.04517v1", "arXiv:hep-th/9711200", "--date", "2024-05-17")
     assert code == 0, err
@@ -126,7 +113,7 @@ def test_new_arxiv_writes_the_papers_metadata(show: Path, fake: FakeArxiv, capsy
     assert xlstm.url == "https://arxiv.org/abs/2405.04517v1" and "Pöppel" in xlstm.authors[1]
     assert maldacena.authors == ("Juan M. Maldacena",) and str(maldacena.published) == "1997-11-27"
     assert (ep.title, str(ep.date)) == ("week", "2024-05-17")
-    [query] = fake.api_requests()  # all ids in one request
+    [query] = fake_arxiv.api_requests()  # all ids in one request
     assert query["id_list"] == ["2405.05254,2405.04517v1,hep-th/9711200"]
     with Ledger.open(show) as ledger:
         assert ledger.history("2405.05254").picked == ("week",)
@@ -134,34 +121,34 @@ def test_new_arxiv_writes_the_papers_metadata(show: Path, fake: FakeArxiv, capsy
 
 
 def test_new_arxiv_errors_name_the_paper_and_create_nothing(
-    show: Path, fake: FakeArxiv, capsys: pytest.CaptureFixture[str]
+    show: Path, fake_arxiv: FakeArxiv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     new = ("new", "episodes/week", "--arxiv")
     assert "arXiv has no paper 2405.99999; check the id" in fails(capsys, *new, "2405.05254", "2405.99999")
     assert "'2405.4517' is not an arXiv id" in fails(capsys, *new, "2405.4517")
     assert "'https://example.com/abs/1' is not an arXiv id or link" in fails(
         capsys, *new, "https://example.com/abs/1")
-    assert len(fake.requests) == 1, "malformed ids must be refused before asking arXiv"
+    assert len(fake_arxiv.requests) == 1, "malformed ids must be refused before asking arXiv"
 
-    fake.failures += [500] * 4  # arXiv's error page, every try
+    fake_arxiv.failures += [500] * 4  # arXiv's error page, every try
     err = fails(capsys, *new, "2405.05374")
     assert "arXiv lookup of 2405.05374: arXiv answered HTTP 500, 4 times; try again later" in err
-    fake.failures += ["error-feed"]  # an Atom feed whose entry is an error: not retried
+    fake_arxiv.failures += ["error-feed"]  # an Atom feed whose entry is an error: not retried
     assert "arXiv lookup of 2405.05417: arXiv says: max_results must be an integer" in fails(
         capsys, *new, "2405.05417")
-    fake.failures += [400]
+    fake_arxiv.failures += [400]
     assert "arXiv lookup of 2405.05417: arXiv answered HTTP 400" in fails(capsys, *new, "2405.05417")
-    assert len(fake.requests) == 1 + 4 + 1 + 1
+    assert len(fake_arxiv.requests) == 1 + 4 + 1 + 1
     assert not (show / "episodes" / "week").exists()
     assert fails(capsys, "new", "episodes/first-week", "--arxiv", "2405.05374").startswith(
         "error: episodes/first-week: already exists")
 
 
-def test_transient_errors_are_retried_with_backoff(show: Path, fake: FakeArxiv) -> None:
-    fake.failures += [503, 500, 502]
+def test_transient_errors_are_retried_with_backoff(show: Path, fake_arxiv: FakeArxiv) -> None:
+    fake_arxiv.failures += [503, 500, 502]
     [listing] = ArxivClient(endpoint(load_show(show))).lookup(["2405.05904"])
     assert listing.title.startswith("Does Fine-Tuning LLMs on New Knowledge")
-    times = [t for t, _ in fake.requests]
+    times = [t for t, _ in fake_arxiv.requests]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) == 4
     assert all(gap >= DELAY * 2**i * 0.9 for i, gap in enumerate(gaps)), gaps  # 1, 2, 4 times the delay
@@ -170,13 +157,13 @@ def test_transient_errors_are_retried_with_backoff(show: Path, fake: FakeArxiv) 
 # -- podcast find and the ledger -------------------------------------------------------------------
 
 
-def test_find_lists_newest_first_and_never_twice(show: Path, fake: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
+def test_find_lists_newest_first_and_never_twice(show: Path, fake_arxiv: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = podcast(capsys, "find", *WEEK, "--max", "3")
     assert code == 0, err
     assert ids_of(out) == NEWEST_FIRST[:3]
     assert "Distilling Diffusion Models into Conditional GANs" in out and "Minguk Kang" in out
     assert "3 new papers (cs.LG, cs.CL, cs.AI, submitted 2024-05-06 to 2024-05-12)" in out
-    query = fake.api_requests()[0]
+    query = fake_arxiv.api_requests()[0]
     assert query["sortBy"] == ["submittedDate"] and query["sortOrder"] == ["descending"]
     assert "submittedDate:[202405060000 TO 202405122359]" in query["search_query"][0]
 
@@ -198,13 +185,13 @@ def test_find_lists_newest_first_and_never_twice(show: Path, fake: FakeArxiv, ca
     assert seen.picked == seen.published == ()
 
 
-def test_find_filters_by_category_and_terms(show: Path, fake: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
+def test_find_filters_by_category_and_terms(show: Path, fake_arxiv: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = podcast(capsys, "find", *WEEK, "--category", "cs.CL", "--include", "cache")
     assert ids_of(out) == ["2405.05254", "2405.04532"]  # YOCO, QServe (DeepSeek-V2 is in an episode)
     _, out, _ = podcast(capsys, "find", *WEEK, "--all", "--category", "cs.CL,cs.LG", "--include", "KV cache",
                         "--include", "hallucinate", "--exclude", "quantization")
     assert ids_of(out) == ["2405.05904", "2405.05254", "2405.04437"]
-    sent = fake.api_requests()[-1]["search_query"][0]
+    sent = fake_arxiv.api_requests()[-1]["search_query"][0]
     assert sent.endswith('AND (all:"KV cache" OR all:"hallucinate") ANDNOT (all:"quantization")')
     _, out, _ = podcast(capsys, "find", "--since", "2024-05-09", "--until", "2024-05-09", "--category", "cs.CV", "--all")
     assert ids_of(out) == ["2405.05967", "2405.05945"]
@@ -245,7 +232,7 @@ def test_ledger_refuses_a_newer_schema_or_a_foreign_file(show: Path, capsys: pyt
 # -- podcast new --pick / --from-find ----------------------------------------------------------------
 
 
-def test_pick_reads_the_choice_on_stdin(show: Path, fake: FakeArxiv) -> None:
+def test_pick_reads_the_choice_on_stdin(show: Path, fake_arxiv: FakeArxiv) -> None:
     assert cli.main(["find", *WEEK, "--max", "4"]) == 0
     picked = subprocess.run(
         [sys.executable, "-m", "podcast", "new", "episodes/picked", "--pick", "--title", "Picked"],
@@ -259,7 +246,7 @@ def test_pick_reads_the_choice_on_stdin(show: Path, fake: FakeArxiv) -> None:
     rest = load_episode(show / "episodes" / "2024-05-24-rest")
     assert [p.id for p in rest.papers] == [NEWEST_FIRST[1]]
     assert str(rest.date) == "2024-05-24", "the date in the folder's name, without --date"
-    assert len(fake.requests) == 1, "picking uses the ledger, not arXiv"
+    assert len(fake_arxiv.requests) == 1, "picking uses the ledger, not arXiv"
 
 
 def test_pick_errors(show: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -289,42 +276,42 @@ class _Lines:
 # -- politeness and the cache ----------------------------------------------------------------------
 
 
-def test_one_request_per_interval_across_commands(show: Path, fake: FakeArxiv) -> None:
+def test_one_request_per_interval_across_commands(show: Path, fake_arxiv: FakeArxiv) -> None:
     toml = show / "podcast.toml"
     toml.write_text(toml.read_text("utf-8").replace(f"delay = {DELAY}", "delay = 0.25"), "utf-8")
     cfg = load_show(show)
-    fake.pdfs["2405.05904"] = make_pdf(XLSTM_PDF)
+    fake_arxiv.pdfs["2405.05904"] = make_pdf(XLSTM_PDF)
     client = ArxivClient(endpoint(cfg), page_size=3)
     assert [listing.id for listing in client.search("cat:cs.CL")] == [
         "2405.05904", "2405.05417", "2405.05374", "2405.05254", "2405.04532", "2405.04434", "2405.04324"]
     client.pdf("2405.05904")
     ArxivClient(endpoint(cfg)).lookup(["2405.04324"])  # a new client, as in the next command
-    times = [t for t, _ in fake.requests]
+    times = [t for t, _ in fake_arxiv.requests]
     assert len(times) == 3 + 1 + 1
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.25, gaps
 
 
-def test_answers_are_cached_and_a_failed_run_resumes(show: Path, fake: FakeArxiv) -> None:
+def test_answers_are_cached_and_a_failed_run_resumes(show: Path, fake_arxiv: FakeArxiv) -> None:
     ep = endpoint(load_show(show))
     ArxivClient(ep).lookup(["2405.05904"])
     ArxivClient(ep).lookup(["2405.05904"])
-    assert len(fake.requests) == 1, "a lookup by id is answered from .cache/arxiv/"
+    assert len(fake_arxiv.requests) == 1, "a lookup by id is answered from .cache/arxiv/"
     assert list((show / ".cache" / "arxiv").glob("*/*.atom"))
 
-    fake.requests.clear()
-    fake.failures += [None, 500, 500, 500, 500]  # page 2 keeps failing
+    fake_arxiv.requests.clear()
+    fake_arxiv.failures += [None, 500, 500, 500, 500]  # page 2 keeps failing
     with pytest.raises(ArxivUnavailable, match="arXiv answered HTTP 500, 4 times"):
         list(ArxivClient(ep, page_size=3).search("cat:cs.CL"))
-    fake.requests.clear()
+    fake_arxiv.requests.clear()
     assert len(list(ArxivClient(ep, page_size=3).search("cat:cs.CL"))) == 7
-    assert [q["start"] for q in fake.api_requests()] == [["3"], ["6"]], "page 1 came from the cache"
+    assert [q["start"] for q in fake_arxiv.api_requests()] == [["3"], ["6"]], "page 1 came from the cache"
 
 
-def test_an_empty_page_mid_results_is_retried(show: Path, fake: FakeArxiv) -> None:
-    fake.failures += [None, "empty"]
+def test_an_empty_page_mid_results_is_retried(show: Path, fake_arxiv: FakeArxiv) -> None:
+    fake_arxiv.failures += [None, "empty"]
     found = list(ArxivClient(endpoint(load_show(show)), page_size=4).search("cat:cs.CL"))
-    assert len(found) == 7 and len(fake.requests) == 3
+    assert len(found) == 7 and len(fake_arxiv.requests) == 3
 
 
 def test_real_arxiv_needs_three_seconds(show: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -338,10 +325,10 @@ def test_real_arxiv_needs_three_seconds(show: Path, capsys: pytest.CaptureFixtur
 
 
 def test_pdf_text_reaches_the_summary_and_bad_pdfs_fall_back(
-    show: Path, fake: FakeArxiv, capsys: pytest.CaptureFixture[str]
+    show: Path, fake_arxiv: FakeArxiv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pdf = make_pdf(XLSTM_PDF)
-    fake.pdfs.update({"2405.04517": pdf, "2405.04434": corrupt(pdf), "2405.05254": encrypted(pdf),
+    fake_arxiv.pdfs.update({"2405.04517": pdf, "2405.04434": corrupt(pdf), "2405.05254": encrypted(pdf),
                       "2405.04532": make_pdf([[], []])})  # 2405.04437: no PDF at all (404)
     ids = ["2405.04517", "2405.04434", "2405.05254", "2405.04532", "2405.04437"]
     assert podcast(capsys, "new", "episodes/week", "--arxiv", *ids)[0] == 0
@@ -360,9 +347,9 @@ def test_pdf_text_reaches_the_summary_and_bad_pdfs_fall_back(
     assert "The authors propose the xLSTM, a family of recurrent blocks" in summaries[0].text
     assert summaries[1].text.startswith("DeepSeek-AI presents DeepSeek-V2")  # its abstract
 
-    pdf_requests = len([p for _, p in fake.requests if p.startswith("/pdf/2405.04517")])
+    pdf_requests = len([p for _, p in fake_arxiv.requests if p.startswith("/pdf/2405.04517")])
     add_full_text(papers_of(load_episode(folder), folder), cfg, warnings.append)
-    assert len([p for _, p in fake.requests if p.startswith("/pdf/2405.04517")]) == pdf_requests == 1
+    assert len([p for _, p in fake_arxiv.requests if p.startswith("/pdf/2405.04517")]) == pdf_requests == 1
 
 
 def test_offline_build_uses_abstracts_with_one_warning(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:

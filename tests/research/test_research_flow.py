@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import RunCli
 from fakes.arxiv import FakeArxiv, make_pdf
-from fakes.openai_chat import FakeOpenAI, completion, serve_openai
+from fakes.openai_chat import FakeOpenAI, completion
 
 from podcast.research.arxiv import API_ENV
 from podcast.scaffold import init_show
@@ -31,12 +30,12 @@ LLM_SUMMARY = (
 
 
 @pytest.fixture
-def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeArxiv, FakeOpenAI]]:
-    with FakeArxiv() as arxiv, serve_openai() as llm:
-        monkeypatch.setenv(API_ENV, arxiv.api_url)
-        monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-research-flow")
-        yield arxiv, llm
+def servers(
+    fake_arxiv: FakeArxiv, openai_chat: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> tuple[FakeArxiv, FakeOpenAI]:
+    """arXiv and an LLM, both fake, found the way the CLI finds them: through the environment."""
+    monkeypatch.setenv(API_ENV, fake_arxiv.api_url)
+    return fake_arxiv, openai_chat
 
 
 def test_new_from_arxiv_then_build_summarizes_the_pdf_with_the_llm(

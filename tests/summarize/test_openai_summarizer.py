@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,13 @@ from typing import Any
 import pytest
 from conftest import RunCli
 from fakes.openai_chat import (
+    KEY,
     FakeOpenAI,
     Reply,
     completion,
     dropped,
     error,
     model_not_found,
-    openai_env,
     rate_limited,
     serve_openai,
     server_error,
@@ -47,7 +46,6 @@ from podcast.summarize import (
 from podcast.summarize.base import read_prompt
 from podcast.summarize.openai import OpenAISummarizer
 
-API_KEY = "sk-test-4f9a2c7e1b"
 DEFAULT_PROMPT = read_prompt("")
 
 
@@ -113,12 +111,6 @@ SUMMARY = (
 )
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
-    with openai_env(monkeypatch, API_KEY) as fake:
-        yield fake
-
-
 def engine(tmp_path: Path, **settings: Any) -> Summarizer:
     """The openai engine, loaded as a build loads it, caching in tmp_path/.cache."""
     chosen = replace(fast(SummarizerSettings(engine="openai", temperature=0.2)), **settings)
@@ -133,14 +125,14 @@ def approx_tokens(*texts: str) -> int:
 
 
 def test_the_request_names_the_model_and_temperature_and_carries_prompt_and_paper(
-    server: FakeOpenAI, tmp_path: Path
+    openai_chat: FakeOpenAI, tmp_path: Path
 ) -> None:
-    server.script(completion(SUMMARY, prompt_tokens=321, completion_tokens=54))
+    openai_chat.script(completion(SUMMARY, prompt_tokens=321, completion_tokens=54))
     llm = engine(tmp_path, words=90)
     assert llm.summarize(XLSTM) == SUMMARY
-    [sent] = server.requests
+    [sent] = openai_chat.requests
     assert (sent.method, sent.path) == ("POST", "/v1/chat/completions")
-    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
     assert sent.body["model"] == "test-model"
     assert sent.body["temperature"] == 0.2
     assert [m["role"] for m in sent.body["messages"]] == ["system", "user"]
@@ -155,11 +147,11 @@ def test_the_request_names_the_model_and_temperature_and_carries_prompt_and_pape
 
 
 def test_a_long_paper_is_cut_to_the_budget_keeping_abstract_introduction_and_conclusion(
-    server: FakeOpenAI, tmp_path: Path
+    openai_chat: FakeOpenAI, tmp_path: Path
 ) -> None:
-    server.script(completion(SUMMARY))
+    openai_chat.script(completion(SUMMARY))
     engine(tmp_path, context_tokens=4000).summarize(LONG_XLSTM)
-    [sent] = server.chats
+    [sent] = openai_chat.chats
     user = sent.user
     assert approx_tokens(sent.system, user) <= 4000 - 2 * 130  # room is left for the answer
     assert approx_tokens(LONG_TEXT) > 10_000  # so the paper really was cut
@@ -173,55 +165,55 @@ def test_a_long_paper_is_cut_to_the_budget_keeping_abstract_introduction_and_con
     assert user.count("[...]") >= 2 and "Parts of the paper were left out" in user
 
 
-def test_a_paper_without_headings_keeps_its_opening_and_its_close(server: FakeOpenAI, tmp_path: Path) -> None:
+def test_a_paper_without_headings_keeps_its_opening_and_its_close(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
     lines = [f"Line {i} of a paper that never names its sections, and goes on." for i in range(2000)]
-    server.script(completion(SUMMARY))
+    openai_chat.script(completion(SUMMARY))
     engine(tmp_path, context_tokens=3000).summarize(Paper("x1", "Untitled", full_text="\n".join(lines)))
-    user = server.chats[0].user
+    user = openai_chat.chats[0].user
     assert "Line 0 of" in user and "Line 1999 of" in user and "Line 1000 of" not in user
 
 
-def test_a_prompt_too_big_for_the_budget_is_a_config_error(server: FakeOpenAI, tmp_path: Path) -> None:
+def test_a_prompt_too_big_for_the_budget_is_a_config_error(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"context_tokens = 1000 leaves no room for the paper"):
         engine(tmp_path, context_tokens=1000, words=400).summarize(XLSTM)
-    assert server.requests == []
+    assert openai_chat.requests == []
 
 
 # --- retries ----------------------------------------------------------------------------------------
 
 
 def test_passing_failures_are_retried_in_order_honoring_retry_after(
-    server: FakeOpenAI, tmp_path: Path
+    openai_chat: FakeOpenAI, tmp_path: Path
 ) -> None:
     # The waits themselves are checked exactly in test_llm.py, on a clock that only moves when slept on.
-    server.script(rate_limited(retry_after="1"), server_error(503), dropped())
-    server.script(slow(30.0, completion("too late")), completion(SUMMARY))
+    openai_chat.script(rate_limited(retry_after="1"), server_error(503), dropped())
+    openai_chat.script(slow(30.0, completion("too late")), completion(SUMMARY))
     llm = engine(tmp_path, timeout=2.0)  # room for the others' answers on a busy machine
     assert llm.summarize(XLSTM) == SUMMARY  # not "too late": its request timed out and was sent again
-    assert len(server.chats) == 5 and server.unused == 0
-    assert len({str(r.body) for r in server.chats}) == 1  # the same request each time
-    assert server.chats[1].at - server.chats[0].at >= 1.0  # the server's Retry-After: 1 was waited out
+    assert len(openai_chat.chats) == 5 and openai_chat.unused == 0
+    assert len({str(r.body) for r in openai_chat.chats}) == 1  # the same request each time
+    assert openai_chat.chats[1].at - openai_chat.chats[0].at >= 1.0  # the server's Retry-After: 1 was waited out
 
 
-def test_retry_settings_reach_the_client(server: FakeOpenAI, tmp_path: Path) -> None:
+def test_retry_settings_reach_the_client(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
     summarizer = engine(tmp_path, retries=2, retry_wait=0.5, retry_max_wait=7.0, timeout=9.0)
     assert isinstance(summarizer, OpenAISummarizer)
     client = summarizer.client
     assert (client.policy.tries, client.policy.wait, client.policy.max_wait) == (3, 0.5, 7.0)
-    assert client.timeout == 9.0 and client.endpoint.base_url == server.url
+    assert client.timeout == 9.0 and client.endpoint.base_url == openai_chat.url
 
 
-def test_after_the_last_retry_the_error_names_the_paper(server: FakeOpenAI, tmp_path: Path) -> None:
-    server.script(server_error(), server_error(502), server_error())
+def test_after_the_last_retry_the_error_names_the_paper(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
+    openai_chat.script(server_error(), server_error(502), server_error())
     with pytest.raises(EngineError) as e:
         engine(tmp_path, retries=2).summarize(XLSTM)
     message = str(e.value)
     assert message.startswith(
-        f"summarizer 'openai' for paper '2405.04517' ('xLSTM: Extended Long Short-Term Memory') at {server.url}: "
+        f"summarizer 'openai' for paper '2405.04517' ('xLSTM: Extended Long Short-Term Memory') at {openai_chat.url}: "
         "gave up after 3 tries (last: HTTP 500: The server had an error"
     )
     assert message.endswith("try again later: summaries already written are kept") and "\n" not in message
-    assert len(server.chats) == 3
+    assert len(openai_chat.chats) == 3
     assert not (tmp_path / ".cache" / "llm").exists()  # a failure is not an answer
 
 
@@ -273,15 +265,15 @@ def test_a_server_that_cannot_be_reached_is_retried_then_named(
     ],
 )
 def test_errors_that_retrying_cannot_fix_are_one_line_and_not_retried(
-    server: FakeOpenAI, tmp_path: Path, reply: Reply, message: str
+    openai_chat: FakeOpenAI, tmp_path: Path, reply: Reply, message: str
 ) -> None:
-    server.script(reply)
+    openai_chat.script(reply)
     with pytest.raises(EngineError, match=message) as e:
         engine(tmp_path).summarize(XLSTM)
-    where = f"summarizer 'openai' for paper '2405.04517' ('xLSTM: Extended Long Short-Term Memory') at {server.url}: "
+    where = f"summarizer 'openai' for paper '2405.04517' ('xLSTM: Extended Long Short-Term Memory') at {openai_chat.url}: "
     assert str(e.value).startswith(where)
-    assert "\n" not in str(e.value) and API_KEY not in str(e.value)
-    assert len(server.chats) == 1
+    assert "\n" not in str(e.value) and KEY not in str(e.value)
+    assert len(openai_chat.chats) == 1
 
 
 def test_without_key_or_base_url_the_engine_says_what_to_set(
@@ -298,28 +290,28 @@ def test_without_key_or_base_url_the_engine_says_what_to_set(
 # --- the cache --------------------------------------------------------------------------------------
 
 
-def test_answers_are_cached_so_a_second_run_sends_nothing(server: FakeOpenAI, tmp_path: Path) -> None:
-    server.script(completion(SUMMARY, prompt_tokens=900, completion_tokens=120))
+def test_answers_are_cached_so_a_second_run_sends_nothing(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
+    openai_chat.script(completion(SUMMARY, prompt_tokens=900, completion_tokens=120))
     assert engine(tmp_path).summarize(XLSTM) == SUMMARY
     again = engine(tmp_path)
     assert again.summarize(XLSTM) == SUMMARY
-    assert len(server.chats) == 1
+    assert len(openai_chat.chats) == 1
     assert [(u.prompt_tokens, u.cached) for u in again.token_use()] == [(900, True)]
     [entry] = (tmp_path / ".cache" / "llm").rglob("*.json")
-    assert SUMMARY in entry.read_text("utf-8") and API_KEY not in entry.read_text("utf-8")
+    assert SUMMARY in entry.read_text("utf-8") and KEY not in entry.read_text("utf-8")
     # Keyed as before podcast/llm.py existed, so answers cached by earlier versions still hit.
-    sent = server.chats[0]
-    digest = key("chat.completions", server.url, "test-model", 0.2, sent.system, sent.user)
+    sent = openai_chat.chats[0]
+    digest = key("chat.completions", openai_chat.url, "test-model", 0.2, sent.system, sent.user)
     assert entry.name == f"{digest}.json" and entry.parent.name == digest[:2]
     # Anything that changes the answer asks again: here the temperature, then the paper's text.
-    server.script(completion("Warmer."), completion("Longer."))
+    openai_chat.script(completion("Warmer."), completion("Longer."))
     assert engine(tmp_path, temperature=0.9).summarize(XLSTM) == "Warmer."
     assert engine(tmp_path).summarize(LONG_XLSTM) == "Longer."
-    assert len(server.chats) == 3
+    assert len(openai_chat.chats) == 3
 
 
-def test_a_thinking_models_reasoning_is_not_part_of_the_summary(server: FakeOpenAI, tmp_path: Path) -> None:
-    server.script(completion(f"<think>\nThe user wants a summary.\n</think>\n\n{SUMMARY}"))
+def test_a_thinking_models_reasoning_is_not_part_of_the_summary(openai_chat: FakeOpenAI, tmp_path: Path) -> None:
+    openai_chat.script(completion(f"<think>\nThe user wants a summary.\n</think>\n\n{SUMMARY}"))
     assert engine(tmp_path).summarize(XLSTM) == SUMMARY
 
 
@@ -351,14 +343,14 @@ def run_stage(
     return log, summaries, name, tokens
 
 
-def test_highlights_get_full_summaries_and_the_rest_one_sentence(server: FakeOpenAI, starter: Path) -> None:
+def test_highlights_get_full_summaries_and_the_rest_one_sentence(openai_chat: FakeOpenAI, starter: Path) -> None:
     cfg = load_show(starter)
     assert cfg.summarizer.engine == "openai"  # chosen because OPENAI_* is set
     line = "DeepSeek-V2 is a cheap mixture-of-experts model whose latent attention shrinks the KV cache."
-    server.script(completion(SUMMARY, prompt_tokens=1500, completion_tokens=160))
-    server.script(completion(line, prompt_tokens=1400, completion_tokens=30))
+    openai_chat.script(completion(SUMMARY, prompt_tokens=1500, completion_tokens=160))
+    openai_chat.script(completion(line, prompt_tokens=1400, completion_tokens=30))
     log, summaries, name, tokens = run_stage(starter, cfg, ("2405.04517",))
-    full, short = server.chats
+    full, short = openai_chat.chats
     assert full.user.endswith("Summarize this paper in about 130 words.") and "about 130 words" in full.system
     assert short.user.endswith("in a single sentence of about 25 words.") and "about 25 words" in short.system
     assert "Title: DeepSeek-V2" in short.user
@@ -376,33 +368,33 @@ def test_highlights_get_full_summaries_and_the_rest_one_sentence(server: FakeOpe
     assert len(tokens) == 2
 
 
-def test_a_rerun_after_a_failure_asks_only_for_what_is_missing(server: FakeOpenAI, starter: Path) -> None:
+def test_a_rerun_after_a_failure_asks_only_for_what_is_missing(openai_chat: FakeOpenAI, starter: Path) -> None:
     cfg = load_show(starter)
     summaries_dir = starter / "episodes" / "first-week" / "summaries"
-    server.script(completion(SUMMARY, prompt_tokens=1500, completion_tokens=160), unauthorized())
+    openai_chat.script(completion(SUMMARY, prompt_tokens=1500, completion_tokens=160), unauthorized())
     with pytest.raises(EngineError, match=r"for paper '2405\.04434' .*the API key was refused \(HTTP 401\)"):
         run_stage(starter, cfg)
     assert [p.name for p in summaries_dir.iterdir()] == ["2405.04517.md"]
 
-    server.script(completion("DeepSeek-V2 is cheap to serve.", prompt_tokens=1400, completion_tokens=40))
+    openai_chat.script(completion("DeepSeek-V2 is cheap to serve.", prompt_tokens=1400, completion_tokens=40))
     log, *_ = run_stage(starter, cfg)
-    assert len(server.chats) == 3 and "Title: DeepSeek-V2" in server.chats[-1].user
+    assert len(openai_chat.chats) == 3 and "Title: DeepSeek-V2" in openai_chat.chats[-1].user
     assert log[0] == "summary tokens: 1,400 in, 40 out (1 request)"  # xLSTM's summary file was kept
 
     for path in summaries_dir.iterdir():  # deleted summaries come back from .cache/llm, for free
         path.unlink()
     log, *_ = run_stage(starter, cfg)
-    assert len(server.chats) == 3
+    assert len(openai_chat.chats) == 3
     assert log[0] == "summary tokens: 0 in, 0 out (0 requests; 2 answers from the cache, not paid again)"
     assert "DeepSeek-V2 is cheap to serve." in (summaries_dir / "2405.04434.md").read_text("utf-8")
     for path in [*starter.rglob("*.md"), *starter.rglob("*.json"), *starter.rglob("*.toml")]:
-        assert API_KEY not in path.read_text("utf-8"), path
+        assert KEY not in path.read_text("utf-8"), path
 
 
-def test_a_highlight_that_is_no_paper_is_a_config_error(server: FakeOpenAI, starter: Path) -> None:
+def test_a_highlight_that_is_no_paper_is_a_config_error(openai_chat: FakeOpenAI, starter: Path) -> None:
     with pytest.raises(ConfigError, match=r"episode\.toml: highlights names '2405\.99999', which is not"):
         run_stage(starter, load_show(starter), ("2405.99999",))
-    assert server.requests == []
+    assert openai_chat.requests == []
 
 
 def test_the_extractive_engine_gives_non_highlights_its_top_sentence(
@@ -431,7 +423,7 @@ def test_the_engine_is_chosen_by_the_environment_unless_podcast_toml_names_one(
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
     assert load_show(starter).summarizer.engine == "openai"
     monkeypatch.delenv("OPENAI_BASE_URL")
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
     assert load_show(starter).summarizer.engine == "openai"
     toml = starter / "podcast.toml"
     toml.write_text(
@@ -440,7 +432,7 @@ def test_the_engine_is_chosen_by_the_environment_unless_podcast_toml_names_one(
     assert load_show(starter).summarizer.engine == "extractive"
 
 
-def test_a_prompt_file_of_the_show_replaces_the_default(server: FakeOpenAI, starter: Path) -> None:
+def test_a_prompt_file_of_the_show_replaces_the_default(openai_chat: FakeOpenAI, starter: Path) -> None:
     toml = starter / "podcast.toml"
     toml.write_text(
         toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nprompt = "my-prompt.md"\n')
@@ -449,9 +441,9 @@ def test_a_prompt_file_of_the_show_replaces_the_default(server: FakeOpenAI, star
         load_show(starter)
     (starter / "my-prompt.md").write_text("Summarize like a pirate, in {words} words.\n", "utf-8")
     cfg = load_show(starter)
-    server.script(completion("Arr, xLSTM."))
+    openai_chat.script(completion("Arr, xLSTM."))
     assert summarize_one(load(fast(cfg.summarizer)), XLSTM) == "Arr, xLSTM."
-    assert server.chats[0].system == "Summarize like a pirate, in 130 words."
+    assert openai_chat.chats[0].system == "Summarize like a pirate, in 130 words."
 
 
 @pytest.mark.parametrize(
@@ -472,7 +464,7 @@ def test_bad_new_settings_fail_when_made(key: str, value: object, message: str) 
 
 
 def test_podcast_build_uses_the_endpoint_and_reports_tokens(
-    server: FakeOpenAI, show: Path, run_cli: RunCli
+    openai_chat: FakeOpenAI, show: Path, run_cli: RunCli
 ) -> None:
     episode = show / "episodes" / "first-week"
     toml = episode / "episode.toml"
@@ -485,16 +477,16 @@ def test_podcast_build_uses_the_endpoint_and_reports_tokens(
         .replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n')
         .replace("[script]\n", '[script]\ndialogue = "off"\n')  # the summary read out: see test_dialogue
     )
-    server.script(completion(SUMMARY, prompt_tokens=2048, completion_tokens=99))
+    openai_chat.script(completion(SUMMARY, prompt_tokens=2048, completion_tokens=99))
     run = run_cli(show, "build", "episodes/first-week")
     assert run.returncode == 0, run.stderr
     output = run.stdout + run.stderr  # the report goes to the console (stderr), the last line to stdout
     assert "summary tokens: 2,048 in, 99 out (1 request)\n  2405.04517: 2,048 in, 99 out\n" in output
     assert "summaries by openai" in run.stdout.splitlines()[-1]
-    assert API_KEY not in output
+    assert KEY not in output
     assert SUMMARY in (episode / "summaries" / "2405.04517.md").read_text("utf-8")
     assert SUMMARY in (episode / "build" / "newsletter.md").read_text("utf-8")
-    assert server.chats[0].body["model"] == "test-model"
+    assert openai_chat.chats[0].body["model"] == "test-model"
 
 
 def test_an_engine_without_its_own_one_liner_gives_its_first_sentence_at_25_words() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import wave
-from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -21,19 +20,11 @@ from podcast.tts import get_engine
 from podcast.tts.openai import API_LIMIT, PIECE_PAUSE, OpenAIEngine, wav_samples
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SpeechServer]:
-    with SpeechServer() as s:
-        yield s
-
-
 @pytest.fixture
-def api(server: SpeechServer, monkeypatch: pytest.MonkeyPatch) -> SpeechServer:
-    """The server, fresh (no requests, no scripted failures), and the environment pointing at it."""
-    _point_at(server, monkeypatch)
-    server.requests.clear()
-    server.heal()
-    return server
+def api(openai_speech: SpeechServer, monkeypatch: pytest.MonkeyPatch) -> SpeechServer:
+    """The fake speech endpoint, with the environment pointing at it."""
+    _point_at(openai_speech, monkeypatch)
+    return openai_speech
 
 
 def _point_at(server: SpeechServer, monkeypatch: pytest.MonkeyPatch) -> None:

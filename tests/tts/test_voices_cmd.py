@@ -6,7 +6,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +60,6 @@ def podcast(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
     return run
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SpeechServer]:
-    with SpeechServer() as s:
-        yield s
-
-
 @pytest.fixture
 def show(tmp_path: Path) -> Path:
     """A new show whose host speaks through the openai engine (the co-host stays on hibari)."""
@@ -84,7 +78,7 @@ def _rows(output: str) -> dict[str, list[str]]:
 
 
 def test_voices_lists_engines_profiles_and_what_works(
-    show: Path, server: SpeechServer, podcast: Podcast
+    show: Path, openai_speech: SpeechServer, podcast: Podcast
 ) -> None:
     without = podcast(show, "voices")
     assert without.returncode == 0, without.stderr
@@ -102,7 +96,7 @@ def test_voices_lists_engines_profiles_and_what_works(
     rows = _rows(with_key.stdout)
     assert rows["openai"][2] == "yes" and rows["host"][6] == "yes"
     assert KEY not in with_key.stdout + with_key.stderr
-    assert server.requests == []  # listing calls no server
+    assert openai_speech.requests == []  # listing calls no server
 
     outside = podcast(show.parent, "voices")
     assert "no show here" in outside.stdout and _rows(outside.stdout)["host"][3] == "piper"
@@ -133,26 +127,25 @@ def test_say_with_a_bundled_voice_outside_a_show(tmp_path: Path, podcast: Podcas
     assert (tmp_path / "again.mp3").read_bytes() == (tmp_path / "hello.mp3").read_bytes()
 
 
-def test_say_through_openai_in_a_show(show: Path, server: SpeechServer, podcast: Podcast) -> None:
-    server.requests.clear()
-    api = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": server.base_url}
+def test_say_through_openai_in_a_show(show: Path, openai_speech: SpeechServer, podcast: Podcast) -> None:
+    api = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": openai_speech.base_url}
     result = podcast(show, "say", TEXT, *["--engine", "openai", "--voice", "alloy", "-o", "out.mp3"], **api)
     assert result.returncode == 0, result.stderr
     _assert_podcast_audio(show / "out.mp3", "Welcome to a short test of the say…")
-    sent = {(r.voice, r.model, r.authorization) for r in server.requests}
+    sent = {(r.voice, r.model, r.authorization) for r in openai_speech.requests}
     assert sent == {("alloy", "tts-1", f"Bearer {KEY}")}
     # Sentence by sentence, every word once; paragraphs are spoken in parallel, so in any order.
-    assert all(r.input.rstrip().endswith((".", "!", "?")) for r in server.requests)
-    assert sorted(" ".join(r.input for r in server.requests).split()) == sorted(TEXT.split())
+    assert all(r.input.rstrip().endswith((".", "!", "?")) for r in openai_speech.requests)
+    assert sorted(" ".join(r.input for r in openai_speech.requests).split()) == sorted(TEXT.split())
     assert list((show / ".cache" / "line").rglob("*.npz"))  # the show's cache
 
-    server.requests.clear()
+    openai_speech.requests.clear()
     profile = podcast(show, "say", "One more line from the host.", "-o", "host.mp3", **api)
     assert profile.returncode == 0, profile.stderr
-    assert [(r.model, r.instructions) for r in server.requests] == [("gpt-4o-mini-tts", "Calm and warm.")]
+    assert [(r.model, r.instructions) for r in openai_speech.requests] == [("gpt-4o-mini-tts", "Calm and warm.")]
 
 
-def test_say_errors_are_one_line(show: Path, server: SpeechServer, podcast: Podcast) -> None:
+def test_say_errors_are_one_line(show: Path, openai_speech: SpeechServer, podcast: Podcast) -> None:
     unknown = podcast(show, "say", "Hi.", "--voice", "narrator", "-o", "x.mp3")
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines() == [
@@ -160,7 +153,7 @@ def test_say_errors_are_one_line(show: Path, server: SpeechServer, podcast: Podc
         "(or name an engine's voice: --engine NAME --voice VOICE)"
     ]
     wrong_key = "sk-wrong-0000000000"
-    api = {"OPENAI_API_KEY": wrong_key, "OPENAI_BASE_URL": server.base_url}
+    api = {"OPENAI_API_KEY": wrong_key, "OPENAI_BASE_URL": openai_speech.base_url}
     refused = podcast(show, *["say", "Hi.", "--engine", "openai", "--voice", "alloy", "-o", "x.mp3"], **api)
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
     assert refused.stderr.startswith("error: --engine openai --voice alloy: ")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ONE_PAPER_EPISODE, RunCli
-from fakes.openai_chat import FakeOpenAI, completion, openai_env
+from fakes.openai_chat import KEY, FakeOpenAI, completion
 
 from podcast.build import script_stage
 from podcast.cache import key
@@ -24,7 +23,6 @@ from podcast.research.sources import papers_of
 from podcast.scaffold import TEMPLATE
 from podcast.writing.dialogue import DIALOGUE_TRIES, parse_turns, read_dialogue_prompt
 
-API_KEY = "sk-test-dialogue-77"
 TITLE = "xLSTM: Extended Long Short-Term Memory"
 SUMMARY = "The authors give the LSTM exponential gates and a matrix memory. It rivals Transformers."
 TURNS = [
@@ -42,12 +40,6 @@ def with_turn(**change: str) -> str:
     turns = [dict(t) for t in TURNS]
     turns[1].update(change)
     return json.dumps(turns)
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
-    with openai_env(monkeypatch, API_KEY) as fake:
-        yield fake
 
 
 def set_toml(root: Path, old: str, new: str) -> None:
@@ -119,17 +111,17 @@ def test_without_an_llm_the_duo_script_is_the_reading_format(
     assert "Ava will read the summaries" in script_md and log == []
 
 
-def test_dialogue_off_reads_the_summary_even_with_an_llm(server: FakeOpenAI, starter: Path) -> None:
+def test_dialogue_off_reads_the_summary_even_with_an_llm(openai_chat: FakeOpenAI, starter: Path) -> None:
     set_toml(starter, "[script]\n", '[script]\ndialogue = "off"\n')
     script_md, _ = write_script_md(starter)
-    assert paper_lines(script_md)[1:] == [f"cohost: {SUMMARY}"] and server.requests == []
+    assert paper_lines(script_md)[1:] == [f"cohost: {SUMMARY}"] and openai_chat.requests == []
 
 
 # --- what is asked, and what comes of the answer ---------------------------------------------------
 
 
-def test_the_exchange_is_written_under_the_papers_heading_and_cached(server: FakeOpenAI, starter: Path) -> None:
-    server.script(completion(GOOD, prompt_tokens=400, completion_tokens=80))
+def test_the_exchange_is_written_under_the_papers_heading_and_cached(openai_chat: FakeOpenAI, starter: Path) -> None:
+    openai_chat.script(completion(GOOD, prompt_tokens=400, completion_tokens=80))
     script_md, log = write_script_md(starter)
     assert paper_lines(script_md) == [
         f"host: First up: {TITLE}, by Maximilian Beck and Sepp Hochreiter.",
@@ -137,18 +129,18 @@ def test_the_exchange_is_written_under_the_papers_heading_and_cached(server: Fak
     ]
     assert "I'm Joe, and with me is Ava." in script_md
     assert log == ["dialogue tokens: 400 in, 80 out (1 request)", "  2405.04517: 400 in, 80 out"]
-    (chat,) = server.chats
+    (chat,) = openai_chat.chats
     assert chat.body["model"] == "test-model"
     assert "Joe (the host) and Ava (the co-host)" in chat.system and "{host}" not in chat.system
     assert f"Title: {TITLE}" in chat.user and SUMMARY in chat.user
 
     (starter / "episodes" / "first-week" / "script.md").unlink()  # regenerated from .cache/llm, free
     again, log = write_script_md(starter)
-    assert again == script_md and len(server.chats) == 1
+    assert again == script_md and len(openai_chat.chats) == 1
     assert log[0] == "dialogue tokens: 0 in, 0 out (0 requests; 1 answer from the cache, not paid again)"
 
     # Keyed and stored as before podcast/llm.py existed: an exchange cached by an earlier version hits.
-    digest = key("dialogue", server.url, "test-model", 0.3, chat.system, chat.user)
+    digest = key("dialogue", openai_chat.url, "test-model", 0.3, chat.system, chat.user)
     entry = starter / ".cache" / "llm" / digest[:2] / f"{digest}.json"
     assert json.loads(entry.read_text("utf-8"))["text"] == GOOD
     old = with_turn(text="Did it keep up?")
@@ -156,17 +148,17 @@ def test_the_exchange_is_written_under_the_papers_heading_and_cached(server: Fak
     entry.write_text(json.dumps(record, ensure_ascii=False), "utf-8")  # the old, compact format
     (starter / "episodes" / "first-week" / "script.md").unlink()
     earlier, _ = write_script_md(starter)
-    assert "host: Did it keep up?" in paper_lines(earlier) and len(server.chats) == 1
+    assert "host: Did it keep up?" in paper_lines(earlier) and len(openai_chat.chats) == 1
 
 
-def test_a_prompt_file_of_the_show_replaces_the_default(server: FakeOpenAI, starter: Path) -> None:
+def test_a_prompt_file_of_the_show_replaces_the_default(openai_chat: FakeOpenAI, starter: Path) -> None:
     set_toml(starter, "[script]\n", '[script]\nprompt = "two.md"\n')
     with pytest.raises(ConfigError, match=r"\[script\]: prompt 'two\.md' not found"):
         load_show(starter)
     (starter / "two.md").write_text("{host} asks, {cohost} answers, in JSON.\n", "utf-8")
-    server.script(completion(GOOD))
+    openai_chat.script(completion(GOOD))
     write_script_md(starter)
-    assert server.chats[0].system == "Joe asks, Ava answers, in JSON."
+    assert openai_chat.chats[0].system == "Joe asks, Ava answers, in JSON."
 
 
 @pytest.mark.parametrize(
@@ -186,11 +178,11 @@ def test_a_prompt_file_of_the_show_replaces_the_default(server: FakeOpenAI, star
     ],
 )
 def test_an_invalid_answer_is_asked_again_saying_what_was_wrong(
-    server: FakeOpenAI, starter: Path, answer: str, reason: str
+    openai_chat: FakeOpenAI, starter: Path, answer: str, reason: str
 ) -> None:
-    server.script(completion(answer), completion(f"```json\n{GOOD}\n```"))
+    openai_chat.script(completion(answer), completion(f"```json\n{GOOD}\n```"))
     script_md, _ = write_script_md(starter)
-    first, retry = server.chats
+    first, retry = openai_chat.chats
     messages = retry.body["messages"]
     assert messages[:2] == first.body["messages"]
     assert messages[2] == {"role": "assistant", "content": answer}
@@ -208,8 +200,8 @@ def test_the_validator_accepts_plain_speech() -> None:
     assert "{host}" in read_dialogue_prompt("") and "JSON" in read_dialogue_prompt("")
 
 
-def test_after_the_last_try_the_error_names_the_paper(server: FakeOpenAI, starter: Path) -> None:
-    server.script(*[completion(with_turn(speaker="narrator"))] * DIALOGUE_TRIES)
+def test_after_the_last_try_the_error_names_the_paper(openai_chat: FakeOpenAI, starter: Path) -> None:
+    openai_chat.script(*[completion(with_turn(speaker="narrator"))] * DIALOGUE_TRIES)
     with pytest.raises(EngineError) as caught:
         write_script_md(starter)
     message = str(caught.value)
@@ -227,10 +219,10 @@ def build_with_llm(show: Path) -> Path:
 
 
 def test_podcast_build_gives_each_host_their_turns_in_the_transcript(
-    server: FakeOpenAI, show: Path, run_cli: RunCli
+    openai_chat: FakeOpenAI, show: Path, run_cli: RunCli
 ) -> None:
     episode = build_with_llm(show)
-    server.script(completion(SUMMARY), completion(GOOD, prompt_tokens=300, completion_tokens=70))
+    openai_chat.script(completion(SUMMARY), completion(GOOD, prompt_tokens=300, completion_tokens=70))
     run = run_cli(show, "build", "episodes/first-week")
     assert run.returncode == 0, run.stderr
     assert "dialogue tokens: 300 in, 70 out (1 request)" in run.stdout + run.stderr
@@ -242,15 +234,15 @@ def test_podcast_build_gives_each_host_their_turns_in_the_transcript(
     for turn in TURNS:
         assert f"<v {names[turn['speaker']]}>{turn['text']}" in vtt, turn
     assert SUMMARY not in vtt  # nobody reads the summary out any more
-    assert API_KEY not in run.stdout + run.stderr and server.unused == 0
+    assert KEY not in run.stdout + run.stderr and openai_chat.unused == 0
 
 
 def test_podcast_build_stops_on_answers_that_stay_invalid_leaving_the_episode_as_it_was(
-    server: FakeOpenAI, show: Path, run_cli: RunCli
+    openai_chat: FakeOpenAI, show: Path, run_cli: RunCli
 ) -> None:
     episode = build_with_llm(show)
     before = {p: p.read_bytes() for p in [episode / "script.md", *(episode / "build").iterdir()]}
-    server.script(completion(SUMMARY), *[completion("Sure! Here is the dialogue.")] * DIALOGUE_TRIES)
+    openai_chat.script(completion(SUMMARY), *[completion("Sure! Here is the dialogue.")] * DIALOGUE_TRIES)
     run = run_cli(show, "build", "episodes/first-week")
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
@@ -259,4 +251,4 @@ def test_podcast_build_stops_on_answers_that_stay_invalid_leaving_the_episode_as
     assert "not valid JSON" in errors[0]
     assert {p: p.read_bytes() for p in before} == before
     assert sorted((episode / "build").iterdir()) == sorted(p for p in before if p.parent.name == "build")
-    assert server.unused == 0 and len(server.chats) == 1 + DIALOGUE_TRIES
+    assert openai_chat.unused == 0 and len(openai_chat.chats) == 1 + DIALOGUE_TRIES
