@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from fakes.flaky_engine import FlakyEngine
 from fakes.http_files import serve
 from fakes.openai_chat import KEY, FakeOpenAI, openai_env
 from fakes.openai_speech import SpeechServer
+from support.shows import FIRST_EPISODE, ONE_PAPER_EPISODE, make_publishable
 
 from podcast.tts import ENGINES
 
@@ -29,23 +29,6 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 os.environ["PODCAST_ARXIV_API_URL"] = "http://127.0.0.1:9/api/query"
 for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
     os.environ.pop(_name, None)
-
-# Kept to one paper with a two-sentence abstract so the session's one real build takes seconds.
-ONE_PAPER_EPISODE = '''\
-title = "Our first episode: xLSTM"
-date = 2024-05-10
-intro = "One paper from the week of May 6, 2024."
-outro = "See you next week."
-
-[[papers]]
-id = "2405.04517"
-title = "xLSTM: Extended Long Short-Term Memory"
-authors = ["Maximilian Beck", "Sepp Hochreiter"]
-url = "https://arxiv.org/abs/2405.04517"
-abstract = """The authors scale the LSTM up with exponential gating and a matrix memory. \
-It compares favorably with Transformers of the same size."""
-'''
-
 
 def run_podcast(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     """`podcast ARGS...` run in `cwd` exactly as a user runs it, output captured as text."""
@@ -73,13 +56,9 @@ def built_show(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     parent = tmp_path_factory.mktemp("built")
     _ok(run_podcast(parent, "init", "show"))
-    root = parent / "show"
-    # The template's placeholder base_url makes every command print a warning; a real show has its own.
-    toml = root / "podcast.toml"
-    text = _set_line(toml.read_text("utf-8"), "base_url", '"https://podcast.papercast.dev/"')
-    toml.write_text(_set_line(text, "email", '"host@papercast.dev"'), "utf-8")
-    (root / "episodes" / "first-week" / "episode.toml").write_text(ONE_PAPER_EPISODE, "utf-8")
-    _ok(run_podcast(root, "build", "episodes/first-week"))
+    root = make_publishable(parent / "show")
+    (root / "episodes" / FIRST_EPISODE / "episode.toml").write_text(ONE_PAPER_EPISODE, "utf-8")
+    _ok(run_podcast(root, "build", f"episodes/{FIRST_EPISODE}"))
     _ok(run_podcast(root, "publish"))
     return root
 
@@ -138,8 +117,3 @@ def _ok(result: subprocess.CompletedProcess[str]) -> None:
     if result.returncode != 0:
         pytest.fail(f"{result.args[3:]} failed with {result.returncode}:\n{result.stderr}")
 
-
-def _set_line(toml_text: str, key: str, value: str) -> str:
-    new, n = re.subn(rf"^{key} = .*$", f"{key} = {value}", toml_text, flags=re.M)
-    assert n == 1, f"podcast init's podcast.toml should have one '{key} = ' line, has {n}"
-    return new

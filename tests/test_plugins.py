@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ONE_PAPER_EPISODE
 from mutagen.mp3 import MP3
+from support.shows import ONE_PAPER_EPISODE
 
 from podcast.audio.encode import decode
 from podcast.config import voice_profile

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ONE_PAPER_EPISODE
+from support.shows import ONE_PAPER_EPISODE
 
 from podcast.errors import ConfigError
 

@@ -14,21 +14,14 @@ import pytest
 from mutagen.id3 import ID3, TXXX, CTOCFlags
 from mutagen.mp3 import MP3
 from PIL import Image
+from support.shows import sample_show
 
 from podcast.episode.tag import chapter_bounds_ms, read_chapters, tag_mp3
 from podcast.errors import AudioError
-from podcast.models import Category, Chapter, Show
+from podcast.models import Chapter
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-SHOW = Show(
-    title="Papercast Weekly",
-    description="AI papers, read aloud.",
-    author="Ada Lovelace",
-    email="ada@example.org",
-    language="en",
-    base_url="https://example.org/",
-    category=Category("Technology"),
-)
+SHOW = sample_show(title="Papercast Weekly", description="AI papers, read aloud.", base_url="https://example.org/")
 CHAPTERS = (
     Chapter("Intro", 0.0, 1.2004),
     Chapter("Attention Is All You Need – Ünïcode", 1.2004, 3.3333, "https://arxiv.org/abs/1706.03762"),

@@ -18,8 +18,8 @@ import feedparser
 import lxml.html
 import podcastparser
 import pytest
-from conftest import ONE_PAPER_EPISODE
 from lxml import etree
+from support.shows import ONE_PAPER_EPISODE
 
 from podcast.publish.feed_ext import NAMESPACES
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from PIL import Image
-from support.episodecopy import add_episode
+from support.shows import add_episode
 
 import podcast.config
 import podcast.publish.local

@@ -26,21 +26,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from support.shows import sample_show
 
 from podcast.errors import PublishError
-from podcast.models import BuiltEpisode, Category, Show
+from podcast.models import BuiltEpisode
 from podcast.publish.feed import episode_path, render_feed
 from podcast.publish.serve import SiteServer, make_server, running
 
-SHOW = Show(
-    title="Serve Weekly",
-    description="Papers, read aloud.",
-    author="Ada Lovelace",
-    email="ada@example.org",
-    language="en",
-    base_url="https://example.org/show/",
-    category=Category("Technology"),
-)
+SHOW = sample_show(title="Serve Weekly", description="Papers, read aloud.", base_url="https://example.org/show/")
 SLUG = "2024-w19"
 AUDIO = bytes(range(256)) * 400  # 102400 bytes, each position's value known
 SECRET = b"outside the site"

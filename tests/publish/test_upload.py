@@ -23,7 +23,7 @@ import boto3
 import pytest
 from lxml import etree
 from moto.server import ThreadedMotoServer
-from support.episodecopy import add_episode
+from support.shows import add_episode
 
 from podcast import cli
 from podcast.config import load_show

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fakes.arxiv import FakeArxiv, corrupt, encrypted, make_pdf
+from support.shows import make_publishable
 
 from podcast import cli
 from podcast.build import summarize_stage
@@ -61,11 +62,9 @@ def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def show(starter: Path, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A show from `podcast init` whose [find] table points at the fake arXiv; the current folder."""
-    root = Path(shutil.copytree(starter, tmp_path / "show"))
+    root = make_publishable(Path(shutil.copytree(starter, tmp_path / "show")))
     toml = root / "podcast.toml"
-    text = re.sub(r"^base_url = .*$", 'base_url = "https://podcast.papercast.dev/"', toml.read_text("utf-8"),
-                  flags=re.M)
-    text = re.sub(r"^email = .*$", 'email = "host@papercast.dev"', text, flags=re.M)
+    text = toml.read_text("utf-8")
     assert text.count("[summarizer]\n") == 1, "podcast init's podcast.toml should have a [summarizer] table"
     text = text.replace("[summarizer]\n", "[summarizer]\nwords = 400\n")  # room for abstract and PDF text
     assert text.rstrip().endswith("full_text = true                # summarize from each arXiv paper's PDF (downloaded once)")

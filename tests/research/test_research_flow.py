@@ -4,7 +4,6 @@ speaks is the LLM's, written from the paper's PDF, and the paper is never offere
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from conftest import RunCli
 from fakes.arxiv import FakeArxiv, make_pdf
 from fakes.openai_chat import FakeOpenAI, completion
+from support.shows import make_publishable
 
 from podcast.research.arxiv import API_ENV
 from podcast.scaffold import init_show
@@ -43,12 +43,10 @@ def test_new_from_arxiv_then_build_summarizes_the_pdf_with_the_llm(
 ) -> None:
     arxiv, llm = servers
     arxiv.pdfs["2405.04517"] = make_pdf(PDF)
-    show = init_show(tmp_path / "show")
+    show = make_publishable(init_show(tmp_path / "show"))
     shutil.rmtree(show / "episodes")  # only the new episode, so the build has one paper
     toml = show / "podcast.toml"
-    text = re.sub(r"^base_url = .*$", 'base_url = "https://podcast.papercast.dev/"', toml.read_text("utf-8"),
-                  flags=re.M)
-    toml.write_text(text + "delay = 0.05\n", "utf-8")  # the template ends with its [find] table
+    toml.write_text(toml.read_text("utf-8") + "delay = 0.05\n", "utf-8")  # the template ends with its [find] table
     toml.write_text(toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n'))
     # The co-host reads the summary out (not an exchange between the hosts: see test_dialogue).
     toml.write_text(toml.read_text("utf-8").replace("[script]\n", '[script]\ndialogue = "off"\n'))

@@ -1,18 +1,28 @@
-"""A small sample show written out as a published site, for the site and browser tests.
+"""The sample show, in every form tests need it: the Show record, an episode.toml, a show folder's
+podcast.toml made publishable, one more built episode, and the whole published site.
 
-    files = write_site(tmp_path / "public")     # index.html, cover.png, episodes/<slug>/...
+    show = sample_show(title="Check Weekly")    # the Show record, with any fields changed
+    make_publishable(root)                      # a `podcast init` show with a real base_url and email
+    add_episode(root, "second-week")            # another built episode in seconds (no synthesis)
+    site = write_site(tmp_path / "public")      # index.html, cover.png, episodes/<slug>/...
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+import shutil
 import subprocess
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import imageio_ffmpeg
+from mutagen.id3 import ID3
 from PIL import Image, ImageDraw
 
 from podcast.models import BuiltEpisode, Category, Chapter, Cue, Paper, Show, Summary
@@ -35,6 +45,72 @@ SHOW = Show(
     category=Category("Technology"),
 )
 COVER = "cover.png"
+
+# Kept to one paper with a two-sentence abstract so the session's one real build takes seconds.
+ONE_PAPER_EPISODE = '''\
+title = "Our first episode: xLSTM"
+date = 2024-05-10
+intro = "One paper from the week of May 6, 2024."
+outro = "See you next week."
+
+[[papers]]
+id = "2405.04517"
+title = "xLSTM: Extended Long Short-Term Memory"
+authors = ["Maximilian Beck", "Sepp Hochreiter"]
+url = "https://arxiv.org/abs/2405.04517"
+abstract = """The authors scale the LSTM up with exponential gating and a matrix memory. \
+It compares favorably with Transformers of the same size."""
+'''
+FIRST_EPISODE = "first-week"
+"""The episode folder `podcast init` makes."""
+
+
+def sample_show(**changes: Any) -> Show:
+    """The sample show's record, with `changes` to its fields."""
+    return dataclasses.replace(SHOW, **changes)
+
+
+def make_publishable(root: Path) -> Path:
+    """Give a show made by `podcast init` a real base_url and email: the template's placeholders make
+    every command print a warning, and a real show has its own."""
+    toml = root / "podcast.toml"
+    text = _set_line(toml.read_text("utf-8"), "base_url", '"https://podcast.papercast.dev/"')
+    toml.write_text(_set_line(text, "email", '"host@papercast.dev"'), "utf-8")
+    return root
+
+
+def _set_line(toml_text: str, key: str, value: str) -> str:
+    new, n = re.subn(rf"^{key} = .*$", f"{key} = {value}", toml_text, flags=re.M)
+    assert n == 1, f"podcast init's podcast.toml should have one '{key} = ' line, has {n}"
+    return new
+
+
+def add_episode(show: Path, slug: str, *, days_later: int = 7, pad_bytes: int = 0) -> Path:
+    """Another built episode in seconds: episodes/first-week copied as episodes/<slug>, published
+    `days_later` days after it, for publishing tests that need a show gaining an episode (the weekly
+    case) without synthesizing one. The copy is a complete, consistent build (its manifest, MP3 and
+    sidecars agree), so the site it publishes passes `podcast check`. `pad_bytes` grows the MP3 with ID3
+    padding, which players and `check` skip, to make a big-ish file whose copy or upload takes a
+    measurable time."""
+    folder = Path(shutil.copytree(show / "episodes" / FIRST_EPISODE, show / "episodes" / slug))
+    build = folder / "build"
+    manifest = json.loads((build / "episode.json").read_text("utf-8"))
+    mp3 = (build / manifest["audio"]).rename(build / f"{slug}.mp3")
+    if pad_bytes:
+        tags = ID3(mp3)
+        tags.save(mp3, v2_version=3, padding=lambda info: pad_bytes)
+    published = datetime.fromisoformat(manifest["published"]) + timedelta(days=days_later)
+    manifest.update(
+        slug=slug,
+        title=f"{manifest['title']} ({slug})",
+        number=manifest["number"] + 1,
+        published=published.isoformat(),
+        guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"papercast-test/{slug}")),
+        audio=mp3.name,
+        audio_bytes=mp3.stat().st_size,
+    )
+    (build / "episode.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    return folder
 
 PAPERS = (
     Paper(

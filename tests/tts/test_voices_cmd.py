@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from fakes.openai_speech import KEY, SpeechServer
 from mutagen.mp3 import MP3
+from support.shows import make_publishable
 
 from podcast.cli import main
 from podcast.publish.check.media import measure_loudness
@@ -63,12 +63,8 @@ def podcast(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
 @pytest.fixture
 def show(tmp_path: Path) -> Path:
     """A new show whose host speaks through the openai engine (the co-host stays on hibari)."""
-    root = init_show(tmp_path / "show")
+    root = make_publishable(init_show(tmp_path / "show"))
     (root / "voices" / "host.toml").write_text(OPENAI_HOST, "utf-8")
-    toml = root / "podcast.toml"
-    text = toml.read_text("utf-8")
-    text = re.sub(r"^base_url = .*$", 'base_url = "https://podcast.papercast.dev/"', text, flags=re.M)
-    toml.write_text(re.sub(r"^email = .*$", 'email = "host@papercast.dev"', text, flags=re.M), "utf-8")
     return root
 
 

@@ -10,8 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ONE_PAPER_EPISODE, RunCli
+from conftest import RunCli
 from fakes.openai_chat import KEY, FakeOpenAI, completion
+from support.shows import ONE_PAPER_EPISODE
 
 from podcast.build import script_stage
 from podcast.cache import key
