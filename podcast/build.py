@@ -26,6 +26,7 @@ from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
 from podcast.research import sources
 from podcast.summarize.base import TokenUse, read_prompt
+from podcast.text import clean
 from podcast.writing.speech import speakable
 
 SUMMARIES = "summaries"
@@ -89,7 +90,7 @@ def summary_markdown(summary: Summary) -> str:
 
 def read_summary(path: Path, text: str) -> str:
     """The summary paragraphs of a summaries/*.md file (its heading and link line dropped)."""
-    lines = text.strip().splitlines()
+    lines = clean(text).strip().splitlines()  # a person may have pasted anything into it
     while lines and (
         lines[0].startswith("# ") or lines[0].strip().startswith("<http") or not lines[0].strip()
     ):

@@ -19,10 +19,18 @@ from typing import Any, TypeVar, get_args, get_origin
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Category, Show, VoiceProfile
 from podcast.summarize.base import SummarizerSettings, resolve_engine
+from podcast.text import clean, one_line
 from podcast.writing.lexicon import Lexicon, load_lexicon
 
 T = TypeVar("T")
 PLACEHOLDER_HOSTS = ("example.com", "example.org", "example.net", "localhost")
+TEXT = "papercast.text"
+"""Metadata key of a field holding text (a string or a tuple of strings) that `from_table` passes
+through its value, podcast.text's clean or one_line: text is made safe where it enters."""
+LINE = {TEXT: one_line}
+"""Metadata of a field of one-line text: a title, a name, an id."""
+PROSE = {TEXT: clean}
+"""Metadata of a field of text that may hold paragraphs."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +104,9 @@ class FindSettings:
 
     categories: tuple[str, ...] = ("cs.LG", "cs.CL", "cs.AI")
     """arXiv categories; a paper in (or cross-listed to) any of them is listed."""
-    include: tuple[str, ...] = ()
+    include: tuple[str, ...] = field(default=(), metadata=LINE)
     """Terms of which a paper must mention at least one (title, abstract, authors); empty: any."""
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = field(default=(), metadata=LINE)
     """Terms a listed paper must not mention."""
     max: int = 30
     """How many papers `podcast find` lists at most, newest first."""
@@ -130,19 +138,19 @@ class FindSettings:
 class ShowFile:
     """podcast.toml, key for key."""
 
-    title: str
-    author: str
-    email: str
-    base_url: str
-    description: str = ""
+    title: str = field(metadata=LINE)
+    author: str = field(metadata=LINE)
+    email: str = field(metadata=LINE)
+    base_url: str = field(metadata=LINE)
+    description: str = field(default="", metadata=PROSE)
     language: str = "en"
     category: str = "Technology"
     subcategory: str = ""
     explicit: bool = False
     cover: str = ""
-    guid: str = ""
+    guid: str = field(default="", metadata=LINE)
     locked: bool = False
-    copyright: str = ""
+    copyright: str = field(default="", metadata=LINE)
     format: str = "duo"
     voices: VoiceRoles = field(default_factory=VoiceRoles)
     summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
@@ -161,7 +169,7 @@ class VoiceFile:
     """The engine's name, as `podcast voices` lists them."""
     voice: str
     """One of the engine's voices; for an engine that runs a model file, maybe the model's path."""
-    name: str = ""
+    name: str = field(default="", metadata=LINE)
     """How transcripts name the speaker; empty: the file's stem in title case."""
     speed: float = 1.0
     """0.5 to 2.0."""
@@ -175,12 +183,12 @@ class VoiceFile:
 class PaperEntry:
     """One [[papers]] table of episode.toml."""
 
-    title: str = ""
-    id: str = ""
-    authors: tuple[str, ...] = ()
-    url: str = ""
+    title: str = field(default="", metadata=LINE)
+    id: str = field(default="", metadata=LINE)
+    authors: tuple[str, ...] = field(default=(), metadata=LINE)
+    url: str = field(default="", metadata=LINE)
     published: date | None = None
-    abstract: str = ""
+    abstract: str = field(default="", metadata=PROSE)
     pdf: str = ""
     """Path of a local PDF (relative to the episode folder) whose text is summarized."""
 
@@ -189,16 +197,16 @@ class PaperEntry:
 class EpisodeFile:
     """episode.toml, key for key."""
 
-    title: str
+    title: str = field(metadata=LINE)
     date: date
     number: int = 0
     """itunes:episode; 0 means its position among the show's episodes by date."""
-    guid: str = ""
+    guid: str = field(default="", metadata=LINE)
     """Stable item guid; empty means one derived from the folder name."""
-    intro: str = ""
-    outro: str = ""
+    intro: str = field(default="", metadata=PROSE)
+    outro: str = field(default="", metadata=PROSE)
     papers: tuple[PaperEntry, ...] = ()
-    highlights: tuple[str, ...] = ()
+    highlights: tuple[str, ...] = field(default=(), metadata=LINE)
     """Ids of the papers that get a full summary; the others get one sentence. Empty: all are full."""
 
 
@@ -268,6 +276,10 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
             raise ConfigError(f"{where}: unknown key '{key}'; allowed: {', '.join(fields)}")
     hints = typing.get_type_hints(cls)
     values = {key: _coerce(value, hints[key], f"{where}: {key}") for key, value in table.items()}
+    for key, value in values.items():
+        sanitize = fields[key].metadata.get(TEXT)
+        if sanitize is not None:
+            values[key] = tuple(map(sanitize, value)) if isinstance(value, tuple) else sanitize(value)
     missing = [
         name
         for name, f in fields.items()

@@ -12,6 +12,7 @@ from pathlib import Path
 from podcast.errors import InputError, PodcastError
 from podcast.fsutil import write_text
 from podcast.models import Paper
+from podcast.text import one_line
 
 TEMPLATE = Path(__file__).parent / "data" / "init"
 
@@ -52,8 +53,8 @@ def new_from_newsletter(folder: Path, newsletter: Path, *, title: str | None, da
     letter = parse_newsletter(text, newsletter)
     when = _day(day or letter.day)
     papers = [p for p, _ in letter.papers]
-    files = {"episode.toml": episode_toml(title or letter.title or folder.name, when, letter.intro,
-                                          letter.outro, papers)}
+    toml = episode_toml(_title(title, letter.title, folder), when, letter.intro, letter.outro, papers)
+    files = {"episode.toml": toml}
     for paper, summary in letter.papers:
         files[summary_path(Path(), paper).as_posix()] = summary_markdown(Summary(paper, summary))
     return _create(folder, files)
@@ -67,7 +68,7 @@ def new_from_papers(folder: Path, papers: Sequence[Paper], *, title: str | None,
     check_new_episode(folder)
     if not papers:
         raise InputError(f"{folder}: no papers given; nothing was created")
-    toml = episode_toml(title or folder.name, _day(day or _date_in(folder.name)), "", "", papers,
+    toml = episode_toml(_title(title, "", folder), _day(day or _date_in(folder.name)), "", "", papers,
                         abstracts=True)
     return _create(folder, {"episode.toml": toml})
 
@@ -76,6 +77,16 @@ def check_new_episode(folder: Path) -> None:
     """InputError when `folder` exists: an episode is never made over another."""
     if folder.exists():
         raise InputError(f"{folder}: already exists; choose a new episode folder (nothing was changed)")
+
+
+def _title(given: str | None, found: str, folder: Path) -> str:
+    """The episode's title: --title, else the newsletter's, else the folder's name; the first that
+    has something to show once made safe (podcast.text.one_line).
+
+    >>> _title(" ", "Week 20", Path("episodes/2024-05-17")), _title(None, "", Path("episodes/2024-05-17"))
+    ('Week 20', '2024-05-17')
+    """
+    return next((t for t in map(one_line, (given or "", found, folder.name)) if t), "Episode")
 
 
 def _date_in(name: str) -> str | None:

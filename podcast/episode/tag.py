@@ -4,6 +4,9 @@ The chapter frames follow the ID3v2 Chapter Frame Addendum as podcast apps read 
 that tile the audio from 0 ms to its end, and one top-level, ordered CTOC listing them (Overcast
 shows chapters only when the CTOC is there). Tags are saved as v2.3, which chapter readers handle
 best; mutagen would otherwise write v2.4.
+
+Every text frame is written from text made safe (podcast.text): ID3 separates the values of a text
+frame with NUL, so a NUL in a title would split it in two, and a line break has no place in a title.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from mutagen.id3 import (
 from podcast.errors import AudioError
 from podcast.fsutil import atomic_open
 from podcast.models import Chapter, Show
+from podcast.text import clean, one_line
 
 TOC_ID = "toc"
 """Element id of the single table of contents."""
@@ -146,10 +150,11 @@ def _metadata_frames(
 ) -> list[object]:
     day = published.date() if isinstance(published, datetime) else published
     utf8 = Encoding.UTF8  # mutagen re-encodes text as UTF-16 when it writes v2.3
+    description = clean(description)
     return [
-        TIT2(encoding=utf8, text=[title]),
-        TALB(encoding=utf8, text=[show.title]),
-        TPE1(encoding=utf8, text=[show.author]),
+        TIT2(encoding=utf8, text=[one_line(title)]),
+        TALB(encoding=utf8, text=[one_line(show.title)]),
+        TPE1(encoding=utf8, text=[one_line(show.author)]),
         TDRC(encoding=utf8, text=[day.isoformat()]),
         TCON(encoding=utf8, text=["Podcast"]),
         COMM(encoding=utf8, lang="eng", desc="", text=[description]),
@@ -164,9 +169,9 @@ def _chapter_frames(chapters: Sequence[Chapter], audio_ms: int) -> list[object]:
     frames: list[object] = []
     ids = [f"chp{i}" for i in range(len(chapters))]
     for cid, chapter, (start, end) in zip(ids, chapters, chapter_bounds_ms(chapters, audio_ms), strict=True):
-        sub: list[object] = [TIT2(encoding=Encoding.UTF8, text=[chapter.title])]
+        sub: list[object] = [TIT2(encoding=Encoding.UTF8, text=[one_line(chapter.title)])]
         if chapter.url:
-            sub.append(WXXX(encoding=Encoding.UTF8, desc="", url=chapter.url))
+            sub.append(WXXX(encoding=Encoding.UTF8, desc="", url=_ascii_url(chapter.url)))
         frames.append(
             CHAP(
                 element_id=cid,
@@ -186,6 +191,18 @@ def _chapter_frames(chapters: Sequence[Chapter], audio_ms: int) -> list[object]:
         )
     )
     return frames
+
+
+def _ascii_url(url: str) -> str:
+    """The link as a WXXX frame can hold it (Latin-1): anything but ASCII's printable characters
+    percent-encoded as UTF-8, as browsers send an IRI.
+
+    >>> _ascii_url("https://ja.wikipedia.org/wiki/音声 x")
+    'https://ja.wikipedia.org/wiki/%E9%9F%B3%E5%A3%B0%20x'
+    """
+    from urllib.parse import quote
+
+    return quote(one_line(url), safe="!#$%&'()*+,/:;=?@[]~")
 
 
 def _save_atomically(path: Path, tags: ID3) -> None:

@@ -47,6 +47,7 @@ from podcast.fsutil import write_bytes, write_text
 from podcast.models import Paper
 from podcast.research.arxiv_id import ArxivId, arxiv_id_of
 from podcast.research.sources import PdfError, read_pdf, slugify
+from podcast.text import clean, one_line
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
 API_ENV = "PODCAST_ARXIV_API_URL"
@@ -319,9 +320,9 @@ def _listing(result: arxiv.Result, asked: str = "") -> Listing:
     categories += [c for c in result.categories if c not in categories]
     return Listing(
         id=asked or short.base,
-        title=" ".join(result.title.split()),
-        authors=tuple(a.name for a in result.authors),
-        abstract=" ".join(result.summary.split()),
+        title=one_line(result.title),
+        authors=tuple(name for name in (one_line(a.name) for a in result.authors) if name),
+        abstract=one_line(result.summary),
         submitted=result.published,
         updated=result.updated,
         categories=tuple(categories),
@@ -458,7 +459,7 @@ class FullText:
         pdf = self.client.pdf(pid)
         text_file = pdf.with_suffix(".txt")
         if text_file.is_file() and text_file.stat().st_mtime >= pdf.stat().st_mtime:
-            return text_file.read_text("utf-8")
+            return clean(text_file.read_text("utf-8"))  # kept by an older papercast, maybe unclean
         try:
             text = read_pdf(pdf)
         except PdfError:

@@ -12,6 +12,7 @@ from podcast.config import EpisodeFile, PaperEntry
 from podcast.errors import InputError
 from podcast.models import Paper
 from podcast.research.arxiv_id import ArxivId
+from podcast.text import clean, one_line
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -73,7 +74,7 @@ class PdfError(InputError):
 
 
 def read_pdf(path: Path) -> str:
-    """The text layer of a PDF; PdfError naming the file when there is none to read."""
+    """The text layer of a PDF (podcast.text.clean); PdfError naming the file when there is none to read."""
     import logging
 
     from pypdf import PdfReader
@@ -86,7 +87,7 @@ def read_pdf(path: Path) -> str:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise PdfError(path, "is encrypted", "give a decrypted copy")
-        text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        text = clean("\n\n".join(page.extract_text() or "" for page in reader.pages))
     except PdfError:
         raise
     except Exception as e:  # pypdf raises many kinds on a damaged file; all mean the same here
@@ -115,9 +116,11 @@ class Newsletter:
 def parse_newsletter(text: str, path: Path) -> Newsletter:
     """Intro text, then `# Paper title` sections (a URL line and an italic author line may follow
     the heading), then after a `---` line the closing text. HTML comments are skipped, except a
-    leading `<!-- title: ... -->` which names the newsletter."""
+    leading `<!-- title: ... -->` which names the newsletter. The text is made safe first
+    (podcast.text.clean); titles and names are one line each."""
+    text = clean(text)
     head = re.match(r"\s*<!--\s*papercast:\s*(.*?)\s+\|\s+(\d{4}-\d{2}-\d{2})\s*-->", text)
-    title, day = (head.group(1), head.group(2)) if head else ("", "")
+    title, day = (one_line(head.group(1)), head.group(2)) if head else ("", "")
     body = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     # A closing run of '#' is ATX heading decoration only after a space ("C#" keeps its '#').
     parts = re.split(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", body, flags=re.M)
@@ -127,7 +130,7 @@ def parse_newsletter(text: str, path: Path) -> Newsletter:
     papers: list[tuple[Paper, str]] = []
     outro = ""
     for i in range(1, len(parts), 2):
-        heading, section = _unescape(parts[i].strip()), parts[i + 1]
+        heading, section = one_line(_unescape(parts[i])), parts[i + 1]
         if i == len(parts) - 2:
             section, _, outro = _split_closing(section)
         url, authors, summary = _section_fields(section)
@@ -176,38 +179,43 @@ def _authors(text: str) -> tuple[str, ...]:
     """
     text = re.sub(r",?\s+(and colleagues|et al\.?)$", "", text.strip())
     names = re.split(r",\s*|\s+and\s+", text)
-    return tuple(_unescape(n.strip()) for n in names if n.strip())
+    return tuple(one_line(_unescape(n)) for n in names if n.strip())
 
 
 def toml_string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's too).
+    """A TOML basic string (JSON's escapes are TOML's too; TOML also wants DEL escaped).
 
     >>> toml_string('say "hi"')
     '"say \\\\"hi\\\\""'
     """
     import json
 
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def episode_toml(
     title: str, day: str, intro: str, outro: str, papers: Sequence[Paper], *, abstracts: bool = False
 ) -> str:
     """episode.toml text for imported papers; with `abstracts`, each paper's abstract too (papers
-    from a newsletter leave it out: their summaries live in summaries/)."""
-    out = [f"title = {toml_string(title)}", f"date = {day}"]
-    if intro:
+    from a newsletter leave it out: their summaries live in summaries/). Every value is written as
+    load_episode reads it back: made safe (podcast.text), one line where the key is one line."""
+
+    def line(value: str) -> str:
+        return toml_string(one_line(value))
+
+    out = [f"title = {line(title)}", f"date = {day}"]
+    if intro := clean(intro):
         out.append(f"intro = {toml_string(intro)}")
-    if outro:
+    if outro := clean(outro):
         out.append(f"outro = {toml_string(outro)}")
     for p in papers:
-        out += ["", "[[papers]]", f"id = {toml_string(p.id)}", f"title = {toml_string(p.title)}"]
+        out += ["", "[[papers]]", f"id = {line(p.id)}", f"title = {line(p.title)}"]
         if p.authors:
-            out.append(f"authors = [{', '.join(toml_string(a) for a in p.authors)}]")
+            out.append(f"authors = [{', '.join(line(a) for a in p.authors)}]")
         if p.url:
-            out.append(f"url = {toml_string(p.url)}")
+            out.append(f"url = {line(p.url)}")
         if p.published:
             out.append(f"published = {p.published.isoformat()}")
         if abstracts and p.abstract:
-            out.append(f"abstract = {toml_string(' '.join(p.abstract.split()))}")
+            out.append(f"abstract = {line(p.abstract)}")
     return "\n".join(out) + "\n"

@@ -31,6 +31,7 @@ from podcast.summarize.base import (
     paper_label,
     read_prompt,
 )
+from podcast.text import clean
 
 CACHE_PURPOSE = "chat.completions"
 """The first part of a summary's cache key (as it has been since the first cached summary)."""
@@ -84,7 +85,7 @@ class OpenAISummarizer(Summarizer):
             answer = self.client.chat(self.model, temperature, messages, f"paper {paper_label(paper)}")
             cache.put(digest, answer)
         self._used.append(answer.use(paper.id))
-        return answer.text
+        return clean(answer.text)
 
     def messages(self, paper: Paper, words: int, task: str) -> tuple[str, str]:
         """(system, user) messages for one paper: the prompt, and the paper cut to the context budget."""

@@ -29,6 +29,7 @@ from podcast import llm
 from podcast.errors import EngineError
 from podcast.models import Paper, VoiceProfile
 from podcast.summarize.base import SummarizerSettings, TokenUse, paper_label, read_prompt
+from podcast.text import one_line
 from podcast.writing.speech import speakable
 
 ROLES = ("host", "cohost")
@@ -126,7 +127,7 @@ def _turn(i: int, item: Any, labels: re.Pattern[str]) -> Turn:
         raise InvalidAnswer(f'turn {i}: speaker {speaker!r} is not "host" or "cohost"')
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidAnswer(f"turn {i}: the text is empty; every turn says something")
-    text = " ".join(raw.split())
+    text = one_line(raw)
     if labels.match(text):
         raise InvalidAnswer(
             f"turn {i} starts with a speaker label ({text.split(':')[0]}:); "

@@ -14,6 +14,10 @@ script.md is plain Markdown a person can edit without a manual:
 
 Each `## ` heading starts a chapter; each `speaker: ` line (a voice profile id) starts an
 utterance, and following lines without a speaker continue it.
+
+Only the script's structure makes lines: every title, link and text the writer puts in is one line
+(podcast.text.one_line), so a title or a summary holding a newline, "## " or "host:" stays inside
+its own line. The reader makes the file's text safe (podcast.text.clean) before splitting it.
 """
 
 from __future__ import annotations
@@ -22,12 +26,16 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from podcast.errors import ConfigError
 from podcast.models import Line, Script, Section, Summary, VoiceProfile
+from podcast.text import clean, one_line
 
 HEADER = "<!-- papercast script: edit freely. '## ' starts a chapter; 'speaker: text' lines are spoken. -->"
 _OPENERS = ("First up", "Next", "Moving on", "Our next paper", "Then", "Up next", "After that")
+_LINK = re.compile(r"<((?i:https?)://\S+)>")
+"""A section's link line, right under its heading."""
 
 
 def week_phrase(day: date) -> str:
@@ -56,7 +64,7 @@ def by_line(authors: Sequence[str]) -> str:
 
 def paragraphs(text: str) -> list[str]:
     """Markdown text -> its paragraphs as single lines."""
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return [p for p in map(one_line, re.split(r"\n\s*\n", clean(text).strip())) if p]
 
 
 def write_script(
@@ -84,10 +92,10 @@ def write_script(
         opening.append(f"I'm {host.name}, and {reader.name} will read the summaries.")
     else:
         opening.append(f"I'm {host.name}.")
-    intro_lines = [Line(host.id, " ".join(opening))]
-    intro_lines += [Line(host.id, p) for p in paragraphs(intro)]
+    intro_lines = [_say(host.id, " ".join(opening))]
+    intro_lines += [_say(host.id, p) for p in paragraphs(intro)]
     count = f"{n} paper{'s' if n != 1 else ''}"
-    intro_lines.append(Line(host.id, f"We have {count} for you. Let's get started."))
+    intro_lines.append(_say(host.id, f"We have {count} for you. Let's get started."))
     sections = [Section("intro", "Intro", tuple(intro_lines))]
     for i, s in enumerate(summaries):
         opener = (
@@ -96,12 +104,12 @@ def write_script(
             else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]
         )
         who = by_line(s.paper.authors)
-        lines = [Line(host.id, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")]
+        lines = [_say(host.id, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")]
         if exchange is not None:
-            lines += [Line(voice[role], text) for role, text in exchange(s)]
+            lines += [_say(voice[role], text) for role, text in exchange(s)]
         else:
-            lines += [Line(reader.id, p) for p in paragraphs(s.text)]
-        sections.append(Section("paper", s.paper.title, tuple(lines), s.paper.url))
+            lines += [_say(reader.id, p) for p in paragraphs(s.text)]
+        sections.append(Section("paper", one_line(s.paper.title), tuple(lines), link(s.paper.url)))
     closing = [
         *paragraphs(outro),
         (
@@ -109,18 +117,34 @@ def write_script(
             f"show notes. Thanks for listening to {show_title}, and see you next week."
         ),
     ]
-    sections.append(Section("outro", "Outro", tuple(Line(host.id, p) for p in closing)))
+    sections.append(Section("outro", "Outro", tuple(_say(host.id, p) for p in closing)))
     return Script(tuple(sections))
 
 
+def _say(speaker: str, text: str) -> Line:
+    return Line(speaker, one_line(text))
+
+
+def link(url: str) -> str:
+    """A paper's link as script.md keeps it: an http(s) URL with its white space and angle brackets
+    percent-encoded (as a URL must have them anyway); "" for any other, which no chapter should link.
+
+    >>> link("https://example.org/a paper<1>"), link("javascript:alert(1)")
+    ('https://example.org/a%20paper%3C1%3E', '')
+    """
+    url = re.sub(r"[\s<>]", lambda m: quote(m.group()), one_line(url))
+    return url if _LINK.fullmatch(f"<{url}>") else ""
+
+
 def to_markdown(script: Script, title: str) -> str:
-    out = [HEADER, f"# {title}", ""]
+    """script.md's text: a line per heading, link and utterance, whatever their text holds."""
+    out = [HEADER, f"# {one_line(title)}", ""]
     for sec in script.sections:
-        heading = {"intro": "Intro", "outro": "Outro"}.get(sec.kind, f"Paper: {sec.title}")
+        heading = {"intro": "Intro", "outro": "Outro"}.get(sec.kind, f"Paper: {one_line(sec.title)}")
         out.append(f"## {heading}")
-        if sec.url:
-            out.append(f"<{sec.url}>")
-        out.extend(f"{line.speaker}: {line.text}" for line in sec.lines)
+        if url := link(sec.url):
+            out.append(f"<{url}>")
+        out.extend(f"{line.speaker}: {one_line(line.text)}" for line in sec.lines)
         out.append("")
     return "\n".join(out)
 
@@ -144,9 +168,10 @@ def parse_markdown(text: str, path: Path, speakers: Sequence[str]) -> Script:
             )
         sections.append(Section(kind, title, spoken, url))
 
+    text = clean(text)
     for lineno, raw in enumerate(text.splitlines(), 1):
         s = raw.strip()
-        if not s or (s.startswith("<!--") and s.endswith("-->")) or (s.startswith("# ") and not kind):
+        if not s or (s.startswith("<!--") and s.endswith("-->")) or (_is_title(s) and not kind):
             continue
         if s.startswith("## "):
             close(lineno)
@@ -158,7 +183,7 @@ def parse_markdown(text: str, path: Path, speakers: Sequence[str]) -> Script:
             continue
         if not kind:
             raise ConfigError(f"{path}:{lineno}: text before the first '## ' heading; start a chapter first")
-        m = re.fullmatch(r"<(https?://\S+)>", s)
+        m = _LINK.fullmatch(s)
         if m and not lines:
             url = m.group(1)
             continue
@@ -174,3 +199,8 @@ def parse_markdown(text: str, path: Path, speakers: Sequence[str]) -> Script:
     if not sections:
         raise ConfigError(f"{path}: no '## ' sections; delete the file to regenerate it")
     return Script(tuple(sections))
+
+
+def _is_title(line: str) -> bool:
+    """The episode's `# title` line (empty titles included)."""
+    return line == "#" or line.startswith("# ")
