@@ -190,7 +190,8 @@ class PaperEntry:
     published: date | None = None
     abstract: str = field(default="", metadata=PROSE)
     pdf: str = ""
-    """Path of a local PDF (relative to the episode folder) whose text is summarized."""
+    """Path of a local PDF (relative to the episode folder) whose text is summarized; it must be in
+    the show folder."""
 
 
 @dataclass(frozen=True)
@@ -334,11 +335,40 @@ def _type_name(hint: Any) -> str:
 
 def find_root(start: Path) -> Path:
     """The show folder: `start` or the nearest parent holding podcast.toml."""
+    root = _root_of(start)
+    if root is None:
+        raise ConfigError(
+            f"no podcast.toml in {start.resolve()} or its parents; run 'podcast init DIR' to make a show"
+        )
+    return root
+
+
+def _root_of(start: Path) -> Path | None:
     start = start.resolve()
-    for d in (start, *start.parents):
-        if (d / "podcast.toml").is_file():
-            return d
-    raise ConfigError(f"no podcast.toml in {start} or its parents; run 'podcast init DIR' to make a show")
+    return next((d for d in (start, *start.parents) if (d / "podcast.toml").is_file()), None)
+
+
+def in_show(
+    root: Path, value: str, where: str, *, base: Path | None = None, what: str = "the file", hint: str = ""
+) -> Path:
+    """The path `value` that a show's TOML names under `where` (relative to `base`, by default the show
+    folder `root`): ConfigError when it leads out of the show folder, by an absolute path, by '..' or
+    by a symbolic link. What these keys name is read, published or sent to an LLM, so a show folder
+    from someone else (a clone, a pull request) must not reach the rest of the disk. The error says to
+    copy `what` into the show (`hint`: where, e.g. "music/").
+    """
+    path = (base or root) / value
+    try:
+        inside = path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        inside = False
+    if not inside:
+        raise ConfigError(
+            f"{where} {value!r} leads outside the show folder {root}; copy {what} into the show"
+            f"{f' (e.g. to {hint})' if hint else ''} and give that path (a symbolic link out of the show "
+            "is refused too)"
+        )
+    return path
 
 
 def load_show(root: Path) -> ShowConfig:
@@ -353,13 +383,16 @@ def load_show(root: Path) -> ShowConfig:
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", raw.language):
         raise ConfigError(f'{path}: language {raw.language!r} is not an ISO 639 code like "en" or "en-US"')
     _check_category(raw.category, raw.subcategory, path)
-    cover = (root / raw.cover) if raw.cover else None
+    cover = in_show(root, raw.cover, f"{path}: cover", what="the image") if raw.cover else None
     if cover is not None and not cover.is_file():
         raise ConfigError(f"{path}: cover {raw.cover!r} not found; give a square JPEG/PNG or leave it empty")
     if raw.audio.bitrate not in (96, 112, 128):
         raise ConfigError(f"{path} [audio]: bitrate must be 96, 112 or 128 (kbps), not {raw.audio.bitrate}")
     if not -30.0 <= raw.audio.loudness <= -10.0 or raw.audio.true_peak > 0:
         raise ConfigError(f"{path} [audio]: loudness must be -30..-10 LUFS and true_peak <= 0 dBTP")
+    for key in ("intro_music", "outro_music", "stinger"):  # read from the show folder by the mix
+        if name := getattr(raw.audio, key):
+            in_show(root, name, f"{path} [audio]: {key}", what="the audio file", hint="music/")
     show = Show(
         title=raw.title,
         description=raw.description or raw.title,
@@ -412,7 +445,7 @@ def _prompt_file(name: str, root: Path, where: str) -> str:
     """The absolute path of a prompt file named in podcast.toml (relative to the show), or ""."""
     if not name:
         return ""
-    prompt = root / name
+    prompt = in_show(root, name, f"{where}: prompt", what="the prompt file")
     if not prompt.is_file():
         raise ConfigError(
             f"{where}: prompt {name!r} not found; give a text file "
@@ -498,18 +531,24 @@ def voice_profile(pid: str, table: dict[str, Any], where: str, show: Path | None
         value = getattr(options, f.name)
         if f.default is not dataclasses.MISSING and value == f.default:
             continue
-        settings.append((f.name, _in_show(value, show) if f.metadata.get(PATH) else value))
-    voice = _in_show(raw.voice, show) if engine.voice_may_be_path else raw.voice
+        if f.metadata.get(PATH):
+            value = _in_show(value, show, f"{where}: {f.name}")
+        settings.append((f.name, value))
+    voice = _in_show(raw.voice, show, f"{where}: voice") if engine.voice_may_be_path else raw.voice
     name = raw.name or pid.replace("-", " ").title()
     settings.sort(key=lambda kv: kv[0])
     return VoiceProfile(pid, name, raw.engine, voice, raw.speed, tuple(settings))
 
 
-def _in_show(path: str, root: Path | None) -> str:
-    """A relative path that exists under the show folder, made absolute, so any working folder works."""
-    if root is None or not path or Path(path).is_absolute() or not (root / path).exists():
+def _in_show(path: str, root: Path | None, where: str) -> str:
+    """A voice profile's path (or a voice's name), kept in the show folder when there is one (see
+    `in_show`); one that exists there, when relative, made absolute, so any working folder works."""
+    if root is None or not path:
         return path
-    return str((root / path).resolve())
+    found = in_show(root, path, where, what="the model file", hint="voices/")
+    if Path(path).is_absolute() or not found.exists():
+        return path
+    return str(found.resolve())
 
 
 def load_episode(folder: Path) -> EpisodeFile:
@@ -521,7 +560,11 @@ def load_episode(folder: Path) -> EpisodeFile:
         raise ConfigError(f"{path}: title is empty; give the episode a title")
     if not ep.papers:
         raise ConfigError(f"{path}: no [[papers]]; add at least one paper")
+    root = _root_of(folder) or folder
     for i, p in enumerate(ep.papers, 1):
         if not (p.title.strip() or p.id.strip()):
             raise ConfigError(f"{path}: paper {i} has neither a title nor an id")
+        if p.pdf:
+            hint = "papers/ beside episode.toml"
+            in_show(root, p.pdf, f"{path}: paper {i} pdf", base=folder, what="the PDF", hint=hint)
     return ep

@@ -25,7 +25,8 @@ PATH = "papercast.path"
 
 def path_option(default: str = "") -> Any:
     """An Options field that holds the path of a file or folder: a relative path in a voice profile
-    is taken from the show folder (when something is there), so a build works from any folder."""
+    is taken from the show folder (when something is there), so a build works from any folder, and
+    any path must lead to a place in the show folder (podcast.config.in_show)."""
     return dataclasses.field(default=default, metadata={PATH: True})
 
 
@@ -48,7 +49,7 @@ class TTSEngine(ABC):
     """The names of the Options fields (set from Options when the class is made)."""
     voice_may_be_path: ClassVar[bool] = False
     """The voice may be the path of a model file or folder; a relative one in a voice profile is taken
-    from the show folder."""
+    from the show folder, and a path must stay in it, as a `path_option`'s."""
     cost: ClassVar[float] = 1.0
     """Rough wall time per character relative to hibari (1). The renderer gives each engine a share of
     the worker processes in proportion to its characters times this, so the engines finish together."""
