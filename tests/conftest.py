@@ -98,17 +98,9 @@ def http_files() -> Iterator[Callable[[Path], str]]:
 
 
 @pytest.fixture
-def flaky_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FlakyEngine]]:
-    """The "flaky" voice engine for one test. Registering it reaches this process only, and a build's
-    synthesis workers are fresh processes that find engines through entry points: so the test's
-    sys.path (which spawned workers inherit) also gets a distribution declaring it, removed after."""
-    ENGINES.names()  # read this process's entry points first, so it sees the registration alone
-    info = tmp_path / "site" / "papercast_test_fakes-0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: papercast-test-fakes\nVersion: 0\n", "utf-8")
-    target = f"{FlakyEngine.__module__}:{FlakyEngine.__qualname__}"
-    (info / "entry_points.txt").write_text(f"[{ENGINES.group}]\n{FlakyEngine.name} = {target}\n", "utf-8")
-    monkeypatch.syspath_prepend(info.parent)
+def flaky_engine() -> Iterator[type[FlakyEngine]]:
+    """The "flaky" voice engine, registered for one test (a build's synthesis workers get it from the
+    registering process) and removed after it."""
     with ENGINES.registered(FlakyEngine) as engine:
         yield engine
 

@@ -472,9 +472,9 @@ def _start_synthesis(
     ctx = get_context("spawn")  # fork would copy the parent's threads and onnxruntime state
     pools = {}
     for g, ts in groups.items():
-        module = get_engine(ts[0].profile.engine).__module__
+        engine = get_engine(ts[0].profile.engine)
         pools[g] = stack.enter_context(
-            ProcessPoolExecutor(sizes[g], mp_context=ctx, initializer=init_worker, initargs=((module,),))
+            ProcessPoolExecutor(sizes[g], mp_context=ctx, initializer=init_worker, initargs=(engine,))
         )
     return pools, groups
 

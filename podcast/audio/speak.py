@@ -7,7 +7,6 @@ to the cache, where the parent reads it back.
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from podcast import cache as cachemod
 from podcast.audio.clips import SpokenLine, give_back_memory, join_sentences
 from podcast.errors import EngineError, PodcastError
 from podcast.models import VoiceProfile
-from podcast.tts import TTSEngine, get_engine
+from podcast.tts import ENGINES, TTSEngine, get_engine
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,11 @@ def engine(profile: VoiceProfile) -> TTSEngine:
     return _ENGINES[k]
 
 
-def init_worker(engine_modules: Sequence[str]) -> None:
-    """Worker initializer: a spawned process finds the installed engines by their entry points, but
-    an engine registered in the parent process only once its module is imported here."""
-    for module in engine_modules:
-        importlib.import_module(module)
+def init_worker(engine: type[TTSEngine]) -> None:
+    """Worker initializer: a spawned process finds installed engines by their entry points, but not
+    one registered in the parent process (a script's own engine, a test's fake), so the parent hands
+    over the class itself (pickled by reference) and it is registered here too."""
+    ENGINES.register(engine)
 
 
 def synthesize(task: LineTask) -> None:
