@@ -182,7 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PodcastError as e:
         if args.debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        from podcast.text import clean
+
+        # Messages quote outside text (a server's answer, a file name): no escape reaches the terminal.
+        print(f"error: {clean(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-written was left behind", file=sys.stderr)

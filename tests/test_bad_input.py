@@ -280,6 +280,13 @@ def test_build_error_is_one_line_on_stderr(show: Path, run_cli: RunCli) -> None:
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), repr(result.stderr)
 
 
+def test_an_error_quoting_outside_text_sends_no_escape_to_the_terminal(show: Path, run_cli: RunCli) -> None:
+    result = run_cli(show, "build", "episodes/x\x1b[2J\x07")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "episodes/x[2J" in result.stderr
+    assert not any(c in result.stderr for c in "\x1b\x07"), repr(result.stderr)
+
+
 # -- unknown voices: found only when the engine loads, in the middle of a build ----------------------
 
 
