@@ -65,6 +65,9 @@ class AudioSettings:
     """Level of the music bed under speech, dB relative to the voice."""
 
 
+MAX_PAUSE = 10.0
+"""Seconds: the longest pause [audio] may ask for."""
+
 DIALOGUE_MODES = ("auto", "on", "off")
 
 
@@ -388,8 +391,14 @@ def load_show(root: Path) -> ShowConfig:
         raise ConfigError(f"{path}: cover {raw.cover!r} not found; give a square JPEG/PNG or leave it empty")
     if raw.audio.bitrate not in (96, 112, 128):
         raise ConfigError(f"{path} [audio]: bitrate must be 96, 112 or 128 (kbps), not {raw.audio.bitrate}")
-    if not -30.0 <= raw.audio.loudness <= -10.0 or raw.audio.true_peak > 0:
-        raise ConfigError(f"{path} [audio]: loudness must be -30..-10 LUFS and true_peak <= 0 dBTP")
+    if not -30.0 <= raw.audio.loudness <= -10.0 or not -12.0 <= raw.audio.true_peak <= 0:
+        raise ConfigError(f"{path} [audio]: loudness must be -30..-10 LUFS and true_peak -12..0 dBTP")
+    for key in ("sentence_pause", "line_pause", "section_pause"):
+        # The mix allocates these as silence: a negative or absurd one is a mistake, never a request.
+        if not 0.0 <= (pause := getattr(raw.audio, key)) <= MAX_PAUSE:
+            raise ConfigError(f"{path} [audio]: {key} must be 0..{MAX_PAUSE:g} seconds, not {pause}")
+    if not -60.0 <= raw.audio.music_gain <= 0.0:
+        raise ConfigError(f"{path} [audio]: music_gain must be -60..0 dB, not {raw.audio.music_gain}")
     for key in ("intro_music", "outro_music", "stinger"):  # read from the show folder by the mix
         if name := getattr(raw.audio, key):
             in_show(root, name, f"{path} [audio]: {key}", what="the audio file", hint="music/")

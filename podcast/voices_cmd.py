@@ -246,6 +246,8 @@ def say(
 ) -> SaidReport:
     """Speak `text` with `profile` into the MP3 `out` (44.1 kHz mono, mastered like an episode)."""
     t0 = time.perf_counter()
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; give -o the name of the MP3 to write, e.g. {out / 'said.mp3'}")
     title = title or title_of(text)
     script = text_script(text, profile.id, title)
     # Sections here are only a unit of caching and parallel work: they are joined by the pause

@@ -139,6 +139,21 @@ SHOW_CONFIG_ERRORS = [
         id="podcast.toml-unknown-key-in-table",
     ),
     pytest.param(
+        edit("podcast.toml", AUDIO, AUDIO + "line_pause = -1.0\n"),
+        ("podcast.toml", "[audio]", "line_pause", "0..10"),
+        id="podcast.toml-negative-pause",
+    ),
+    pytest.param(
+        edit("podcast.toml", AUDIO, AUDIO + "sentence_pause = 1e9\n"),
+        ("podcast.toml", "[audio]", "sentence_pause", "0..10"),
+        id="podcast.toml-huge-pause",
+    ),
+    pytest.param(
+        edit("podcast.toml", AUDIO, AUDIO + "section_pause = nan\n"),
+        ("podcast.toml", "[audio]", "section_pause"),
+        id="podcast.toml-nan-pause",
+    ),
+    pytest.param(
         edit("podcast.toml", AUDIO, AUDIO + 'bitrate = "96"\n'),
         ("podcast.toml", "[audio]", "bitrate", "integer"),
         id="podcast.toml-wrong-type",

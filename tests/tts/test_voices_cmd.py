@@ -158,6 +158,12 @@ def test_say_errors_are_one_line(show: Path, openai_speech: SpeechServer, podcas
     empty = podcast(show, "say", "-", "-o", "x.mp3", stdin="\n  \n")
     assert empty.returncode == 1 and "nothing to say" in empty.stderr
     assert not (show / "x.mp3").exists()
+    (show / "outdir").mkdir()
+    folder = podcast(show, "say", "Hi.", "-o", "outdir")
+    assert folder.returncode == 1 and folder.stderr.strip().splitlines() == [
+        "error: outdir is a folder; give -o the name of the MP3 to write, e.g. outdir/said.mp3"
+    ]
+    assert list((show / "outdir").iterdir()) == []
 
 
 def test_long_text_becomes_paragraph_lines_in_sections_of_bounded_size() -> None:
