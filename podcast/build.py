@@ -8,6 +8,7 @@ stage leaves the last good episode exactly as it was.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -50,6 +51,14 @@ def build_episode(
 ) -> BuildReport:
     t0 = time.perf_counter()
     folder = folder.resolve()
+    # Two builds of one show at once would share its staging, cache entries and .generated.json.
+    with cache.show_lock(cfg.cache_dir, cfg.show.title):
+        return _build_episode(folder, cfg, progress, log, t0)
+
+
+def _build_episode(
+    folder: Path, cfg: ShowConfig, progress: Progress | None, log: Callable[[str], None], t0: float
+) -> BuildReport:
     ep = load_episode(folder)
     gen = Generated(folder)
     papers = sources.papers_of(ep, folder)
@@ -322,9 +331,12 @@ def package_stage(
     # so a failure at any point leaves the last good build untouched.
     # It lives in the show's .cache (same file system, so the final renames are atomic), never in
     # build/: a build killed at any moment leaves no partial file among the episode's outputs.
-    staging = cfg.cache_dir / "staging" / slug
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True, exist_ok=True)
+    # A folder of its own per run; under the show's lock any other is a killed build's, swept here.
+    root = cfg.cache_dir / "staging"
+    for stale in root.glob(f"{slug}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{slug}-", dir=root))
     out.mkdir(parents=True, exist_ok=True)
     try:
         mp3 = staging / files.audio_name(slug)

@@ -26,10 +26,9 @@ class Generated:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / STATE_FILE
-        try:
-            self.state: dict[str, dict[str, str]] = json.loads(self.path.read_text("utf-8"))
-        except (FileNotFoundError, ValueError):
-            self.state = {}
+        self.state = _read(self.path)
+        self._made: set[str] = set()
+        """Files this run wrote the records of."""
         self.warnings: list[str] = []
 
     def produce(self, path: Path, inputs: str, generate: Callable[[], str]) -> str:
@@ -53,7 +52,27 @@ class Generated:
         if text != current:
             write_text(path, text)
         self.state[rel] = {"sha": _sha(text), "inputs": inputs}
+        self._made.add(rel)
         return text
 
     def save(self) -> None:
-        write_text(self.path, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
+        """Write the records, merged into what the file holds now: the ones this run made win, and a
+        record of another run is never dropped (an unreadable file is replaced by this run's)."""
+        state = dict(_read(self.path))
+        state.update({rel: self.state[rel] for rel in self._made})
+        for rel, record in self.state.items():
+            state.setdefault(rel, record)
+        write_text(self.path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def _read(path: Path) -> dict[str, dict[str, str]]:
+    """The records of `path`; {} when it is missing or not a JSON object of records."""
+    try:
+        state = json.loads(path.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    ok = isinstance(state, dict) and all(
+        isinstance(r, dict) and isinstance(r.get("sha"), str) and isinstance(r.get("inputs"), str)
+        for r in state.values()
+    )
+    return state if ok else {}

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
@@ -50,7 +49,7 @@ from podcast.writing.speech import speakable, split_sentences
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 8
+CHUNK_FORMAT = 9
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
@@ -479,20 +478,11 @@ def _start_synthesis(
     return pools, groups
 
 
-def _chunk_paths(job: SectionJob, part: Part) -> tuple[Path, Path]:
-    cache = cachemod.Cache(job.cache_root)
-    key = job.chunk_key(part)
-    return cache.path("chunk", key, ".mp3"), cache.path("chunk", key, ".json")
-
-
 def _cached_chunk(job: SectionJob, part: Part) -> Chunk | None:
-    mp3, meta_path = _chunk_paths(job, part)
-    try:
-        meta = json.loads(meta_path.read_text("utf-8"))
-    except (FileNotFoundError, ValueError):
+    got = cachemod.Cache(job.cache_root).get_recorded("chunk", job.chunk_key(part), ".mp3")
+    if got is None:
         return None
-    if not mp3.is_file():
-        return None
+    mp3, meta = got
     return Chunk(mp3, int(meta["frames"]), tuple(TimedSentence(*s) for s in meta["sentences"]))
 
 
@@ -531,15 +521,6 @@ def _encode(job: SectionJob, part: Part, audio: np.ndarray, timed: list[TimedSen
     frames = count_frames(data)
     delay = ENCODER_DELAY / SAMPLE_RATE
     timed = [t.later(delay) for t in timed]
-    mp3, meta = _chunk_paths(job, part)
-    cache.put("chunk", mp3.stem, ".mp3", data)
-    # The metadata is written last: its presence is what marks the chunk as complete.
-    cache.put(
-        "chunk",
-        meta.stem,
-        ".json",
-        json.dumps(
-            {"frames": frames, "sentences": [[t.start, t.end, t.speaker, t.text] for t in timed]}
-        ).encode(),
-    )
+    meta = {"frames": frames, "sentences": [[t.start, t.end, t.speaker, t.text] for t in timed]}
+    mp3 = cache.put_recorded("chunk", job.chunk_key(part), ".mp3", data, meta)
     return Chunk(mp3, frames, tuple(timed))

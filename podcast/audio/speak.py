@@ -100,7 +100,7 @@ def speak_line(task: LineTask, cache: cachemod.Cache) -> SpokenLine:
     rate = 0
     for sentence in task.sentences:
         key = sentence_key(profile, sentence)
-        cached = _load_pcm(cache.get("sentence", key, ".npz"))
+        cached = cache.load("sentence", key, ".npz", _read_pcm)
         if cached is not None:
             clip, clip_rate, _ = cached
         else:
@@ -142,16 +142,15 @@ def _pcm(audio: np.ndarray, rate: int, spans: Sequence[tuple[int, int]] | None =
     return buf.getvalue()
 
 
-def _load_pcm(data: bytes | None) -> tuple[np.ndarray, int, np.ndarray | None] | None:
-    """(audio, rate, spans or None) of a cached entry; None when missing or damaged (spoken again)."""
-    if data is None:
-        return None
-    try:
-        with np.load(io.BytesIO(data)) as z:
-            spans = z["spans"] if "spans" in z.files else None
-            return z["audio"].astype(np.float32) / 32767, int(z["rate"]), spans
-    except (ValueError, KeyError, OSError):
-        return None
+def _read_pcm(data: bytes) -> tuple[np.ndarray, int, np.ndarray | None]:
+    """(audio, rate, spans or None) of a cached entry. Raises on a damaged one: the zip's CRCs catch
+    changed bytes, and a truncated file is no zip."""
+    with np.load(io.BytesIO(data)) as z:
+        spans = z["spans"] if "spans" in z.files else None
+        audio, rate = z["audio"], int(z["rate"])
+    if audio.dtype != np.dtype("<i2") or audio.ndim != 1 or rate <= 0:
+        raise ValueError("not 16-bit mono PCM")
+    return audio.astype(np.float32) / 32767, rate, spans
 
 
 def store_line(cache: cachemod.Cache, key: str, line: SpokenLine) -> None:
@@ -162,10 +161,11 @@ def store_line(cache: cachemod.Cache, key: str, line: SpokenLine) -> None:
 
 def load_line(cache: cachemod.Cache, key: str, speaker: str, sentences: Sequence[str]) -> SpokenLine | None:
     """The cached line, or None when it is missing or damaged (it is then synthesized again)."""
-    got = _load_pcm(cache.get("line", key, ".npz"))
+    got = cache.load("line", key, ".npz", _read_pcm)
     if got is None:
         return None
     audio, rate, spans = got
-    if spans is None or len(spans) != len(sentences):
+    if spans is None or spans.ndim != 2 or len(spans) != len(sentences):
+        cache.damaged("line")
         return None
     return SpokenLine(speaker, rate, audio, tuple((int(a), int(b)) for a, b in spans), tuple(sentences))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from podcast.cache import show_lock
 from podcast.config import ShowConfig
 from podcast.episode import catalog
 from podcast.errors import ConfigError, PublishError
@@ -141,6 +142,12 @@ def publish_site(cfg: ShowConfig, site: Path, *, check: bool = True) -> PublishR
     Raises SiteCheckFailed (with every problem) when the site fails the check; `site` is then left
     exactly as it was. `check=False` skips the staging and the check.
     """
+    # A build running meanwhile would replace the episode files the site is made from.
+    with show_lock(cfg.cache_dir, cfg.show.title):
+        return _publish_site(cfg, site, check)
+
+
+def _publish_site(cfg: ShowConfig, site: Path, check: bool) -> PublishReport:
     built, files = site_files(cfg)
     if site.exists() and not site.is_dir():
         raise PublishError(f"{site}: exists and is not a folder; choose another --site")
