@@ -27,14 +27,14 @@ from hypothesis import strategies as st
 from lxml import etree
 from mutagen.id3 import ID3
 from PIL import Image
-from support.shows import ONE_PAPER_EPISODE
+from support.shows import ONE_PAPER_EPISODE, sample_show
 
 from podcast.build import read_summary, script_stage, summarize_stage
 from podcast.config import EpisodeFile, from_table, load_episode, load_show, voice_profile
 from podcast.edits import Generated
 from podcast.episode.tag import tag_mp3
 from podcast.errors import ConfigError, InputError
-from podcast.models import Category, Chapter, Paper, Script, Show, Summary, VoiceProfile
+from podcast.models import Chapter, Paper, Script, Summary, VoiceProfile
 from podcast.research.arxiv import ArxivClient, Endpoint
 from podcast.research.sources import episode_toml, papers_of, parse_newsletter, read_pdf
 from podcast.scaffold import new_from_papers
@@ -354,7 +354,9 @@ def test_id3_text_frames_hold_no_nul(tmp_path: Path) -> None:
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=duration=2",
                     "-ar", "44100", "-ac", "1", "-b:a", "96k", str(mp3)], check=True)  # fmt: skip
     Image.new("RGB", (16, 16)).save(cover, "JPEG")
-    show = Show("Show\x00 Title", "d", "Ada\x00 Lovelace", "a@b.org", "en", "https://x.org/", Category("Technology"))
+    show = sample_show(
+        title="Show\x00 Title", description="d", author="Ada\x00 Lovelace", email="a@b.org", base_url="https://x.org/"
+    )
     tag_mp3(mp3, show=show, title="Episode\x00 one\n2", published=date(2024, 5, 10),
             description="One\x00 two.\r\nThree.", chapters=[Chapter("Intro\x00 x", 0.0, 1.0, "https://x.org/é")],
             cover=cover.getvalue(), cover_mime="image/jpeg", audio_ms=1500)  # fmt: skip

@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 from mutagen.id3 import ID3
 from PIL import Image
+from support.shows import sample_show
 
 from podcast.audio.encode import encode_chunk
 from podcast.audio.master import SAMPLE_RATE, level
@@ -22,7 +23,7 @@ from podcast.audio.mp3 import count_frames
 from podcast.cli import main
 from podcast.episode import transcript
 from podcast.episode.tag import UnlistedChapters, read_chapters, tag_mp3
-from podcast.models import BuiltEpisode, Category, Chapter, Cue, Show
+from podcast.models import BuiltEpisode, Category, Chapter, Cue
 from podcast.publish.check.media import measure_loudness
 from podcast.publish.check.problems import Subject
 from podcast.publish.check.site import Problem, check_site
@@ -30,12 +31,9 @@ from podcast.publish.feed import episode_path, render_feed
 from podcast.publish.feed_ext import NAMESPACES
 from podcast.publish.site import render_newsletter_feed
 
-SHOW = Show(
+SHOW = sample_show(
     title="Check Weekly",
     description="<p>Papers, <b>read aloud</b>.</p>",
-    author="Ada Lovelace",
-    email="ada@example.org",
-    language="en",
     base_url="https://example.org/show/",
     category=Category("Science", "Mathematics"),
 )

@@ -13,6 +13,7 @@ import lxml.html
 import podcastparser
 import pytest
 from lxml import etree
+from support.shows import sample_show
 
 from podcast.errors import ConfigError, InputError
 from podcast.models import BuiltEpisode, Category, Chapter, Show, Transcripts
@@ -36,17 +37,14 @@ MAY_10 = datetime(2024, 5, 10, tzinfo=UTC)
 
 
 def make_show(**changes: object) -> Show:
-    show = Show(
-        title="Papers & Pods",
-        description="<p>A weekly tour of <b>AI papers</b> &amp; what they mean.</p>",
-        author="Ada Lovelace",
-        email="ada@example.org",
-        language="en",
-        base_url=BASE,
-        category=Category("Technology", ""),
-        copyright="© 2024 Ada",
+    return sample_show(
+        **{
+            "description": "<p>A weekly tour of <b>AI papers</b> &amp; what they mean.</p>",
+            "base_url": BASE,
+            "copyright": "© 2024 Ada",
+            **changes,
+        }
     )
-    return replace(show, **changes)  # type: ignore[arg-type]
 
 
 def make_episode(n: int, published: datetime, **changes: object) -> BuiltEpisode:

@@ -20,9 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from support.shows import sample_show
 
 from podcast.errors import InputError
-from podcast.models import BuiltEpisode, Category, Chapter, Paper, Show, Summary
+from podcast.models import BuiltEpisode, Chapter, Paper, Summary
 from podcast.publish.feed import clip_title, render_feed, xml_text
 from podcast.publish.feed_ext import NAMESPACES
 from podcast.publish.markup import NEWSLETTER, NOTES, active_markup, safe_html, text_html
@@ -165,8 +166,7 @@ def test_text_is_escaped_only_when_html_would_read_it_as_markup() -> None:
 
 # --- the feed writers, fed any text ---------------------------------------------------------------
 
-SHOW = Show("Papers & Pods", "<p>Weekly <b>papers</b>.</p>", "Ada", "ada@example.org", "en",
-            "https://example.org/p/", Category("Technology"))
+SHOW = sample_show(description="<p>Weekly <b>papers</b>.</p>", author="Ada", base_url="https://example.org/p/")
 PUBLISHED = datetime(2024, 5, 10, tzinfo=UTC)
 
 
@@ -194,7 +194,7 @@ def test_any_text_makes_a_well_formed_feed_with_the_text_and_no_markup(
     papers = [Summary(Paper("1", paper, (author,), "https://arxiv.org/abs/1"), summary)]
     notes = notes_html(summary, papers, "", ())
     ep = episode(title, summary, notes)
-    show = Show(SHOW.title, SHOW.description, author, SHOW.email, "en", SHOW.base_url, SHOW.category)
+    show = sample_show(description=SHOW.description, author=author, base_url=SHOW.base_url)
     if not clip_title(title):
         with pytest.raises(InputError, match="has no title"):
             render_feed(show, [ep])
