@@ -35,8 +35,8 @@ from typing import Any
 
 from podcast.audio.render import Rendering, render
 from podcast.build import chapters_of
-from podcast.config import AudioSettings
 from podcast.models import Category, Line, Script, Section, Show, VoiceProfile
+from podcast.settings import AudioSettings
 from podcast.writing.speech import speakable, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -193,6 +193,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], None]:
+    """A command whose handler lives in its stage's module, imported only when that command runs."""
+
+    def run(args: argparse.Namespace) -> None:
+        import importlib
+
+        getattr(importlib.import_module(module), name)(args)
+
+    return run
+
+
 def _console() -> Console:
     from rich.console import Console
 
@@ -420,7 +431,7 @@ def _say(args: argparse.Namespace) -> None:
     options = {"model": args.model, "instructions": args.instructions}
     profile = pick_voice(cfg, args.voice, args.engine, options)
     if cfg is None:
-        from podcast.config import AudioSettings
+        from podcast.settings import AudioSettings
 
         audio, cache = AudioSettings(), user_cache_dir()
     else:

@@ -18,123 +18,22 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from podcast.errors import ConfigError, EngineError
 from podcast.models import Category, Show, VoiceProfile
+from podcast.settings import (
+    LINE,
+    MAX_PAUSE,
+    PROSE,
+    TEXT,
+    AudioSettings,
+    FindSettings,
+    PublishSettings,
+    ScriptSettings,
+    VoiceRoles,
+)
 from podcast.summarize.base import SummarizerSettings, resolve_engine
-from podcast.text import clean, one_line
 from podcast.writing.lexicon import Lexicon, load_lexicon
 
 T = TypeVar("T")
 PLACEHOLDER_HOSTS = ("example.com", "example.org", "example.net", "localhost")
-TEXT = "papercast.text"
-"""Metadata key of a field holding text (a string or a tuple of strings) that `from_table` passes
-through its value, podcast.text's clean or one_line: text is made safe where it enters."""
-LINE = {TEXT: one_line}
-"""Metadata of a field of one-line text: a title, a name, an id."""
-PROSE = {TEXT: clean}
-"""Metadata of a field of text that may hold paragraphs."""
-
-
-@dataclass(frozen=True)
-class VoiceRoles:
-    """Which voice profile (a file stem in voices/) plays which part."""
-
-    host: str = "host"
-    """Opens the show, introduces each paper, closes."""
-    cohost: str = "cohost"
-    """Reads the summaries in the duo format."""
-
-
-@dataclass(frozen=True)
-class AudioSettings:
-    loudness: float = -16.0
-    """Integrated loudness target, LUFS as heard on two speakers (a mono file measured dual-mono)."""
-    true_peak: float = -1.0
-    """Ceiling in dBTP; the limiter aims a little lower so MP3 encoding cannot overshoot it."""
-    bitrate: int = 96
-    """Constant MP3 bitrate in kbps (Apple accepts 96-128 for speech)."""
-    sentence_pause: float = 0.3
-    """Silence between sentences of one speaker, in seconds."""
-    line_pause: float = 0.55
-    """Silence when the speaker changes or a new paragraph starts."""
-    section_pause: float = 1.1
-    """Silence at the end of the intro, of each paper and before the outro."""
-    intro_music: str = ""
-    outro_music: str = ""
-    stinger: str = ""
-    """A short sound played between papers."""
-    music_gain: float = -20.0
-    """Level of the music bed under speech, dB relative to the voice."""
-
-
-MAX_PAUSE = 10.0
-"""Seconds: the longest pause [audio] may ask for."""
-
-DIALOGUE_MODES = ("auto", "on", "off")
-
-
-@dataclass(frozen=True)
-class ScriptSettings:
-    """The [script] table: how script.md is written."""
-
-    dialogue: str = "auto"
-    """In the duo format, each paper as a short exchange between the two hosts, written by the LLM
-    the summarizer uses: "on", "off" (the co-host reads the summary), or "auto": on when the
-    summarizer engine is "openai"."""
-    prompt: str = ""
-    """Path of a prompt file for the exchange (relative to the show folder in podcast.toml; absolute
-    once loaded); empty means the built-in data/prompts/dialogue.md. "{host}" and "{cohost}" in it
-    become the speakers' names."""
-
-    def __post_init__(self) -> None:
-        if self.dialogue not in DIALOGUE_MODES:
-            raise ConfigError(f'dialogue must be "auto", "on" or "off", not {self.dialogue!r}')
-
-
-@dataclass(frozen=True)
-class PublishSettings:
-    site: str = "public"
-    """Local folder the site is written to."""
-    s3_endpoint: str = ""
-    """Endpoint URL of S3-compatible storage; empty means AWS_ENDPOINT_URL or AWS itself."""
-
-
-ARXIV_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?")
-"""cs.LG, hep-th, cond-mat.str-el, physics.comp-ph."""
-
-
-@dataclass(frozen=True)
-class FindSettings:
-    """The [find] table: which arXiv papers `podcast find` lists, and how politely it asks."""
-
-    categories: tuple[str, ...] = ("cs.LG", "cs.CL", "cs.AI")
-    """arXiv categories; a paper in (or cross-listed to) any of them is listed."""
-    include: tuple[str, ...] = field(default=(), metadata=LINE)
-    """Terms of which a paper must mention at least one (title, abstract, authors); empty: any."""
-    exclude: tuple[str, ...] = field(default=(), metadata=LINE)
-    """Terms a listed paper must not mention."""
-    max: int = 30
-    """How many papers `podcast find` lists at most, newest first."""
-    days: int = 7
-    """Without --since, `podcast find` looks at this many days up to --until (default: today)."""
-    arxiv_api: str = ""
-    """The arXiv API URL; empty: https://export.arxiv.org/api/query. PODCAST_ARXIV_API_URL overrides."""
-    delay: float = 3.0
-    """Seconds between two requests to arXiv, which asks for at least 3."""
-    full_text: bool = True
-    """Build summaries from each arXiv paper's PDF (downloaded once), not only its abstract."""
-
-    def __post_init__(self) -> None:
-        for cat in self.categories:
-            if not ARXIV_CATEGORY.fullmatch(cat):
-                raise ConfigError(f"categories: {cat!r} is not an arXiv category like cs.LG or hep-th")
-        for name in ("include", "exclude"):
-            if any(not term.strip() for term in getattr(self, name)):
-                raise ConfigError(f"{name}: a term is empty; remove it")
-        if not 1 <= self.max <= 1000:
-            raise ConfigError(f"max must be from 1 to 1000, not {self.max}")
-        if self.days < 1:
-            raise ConfigError(f"days must be at least 1, not {self.days}")
-        if self.delay < 0:
-            raise ConfigError(f"delay must be 0 or more seconds, not {self.delay}")
 
 
 @dataclass(frozen=True)

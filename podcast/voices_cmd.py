@@ -21,10 +21,11 @@ from typing import Any
 from mutagen.id3 import ID3, TIT2, TPE1
 
 from podcast.audio.render import Progress, Rendering, render
-from podcast.config import AudioSettings, ShowConfig, find_root, load_show, load_voices, voice_profile
+from podcast.config import ShowConfig, find_root, load_show, load_voices, voice_profile
 from podcast.errors import ConfigError, EngineError, InputError
 from podcast.fsutil import atomic_open
 from podcast.models import Line, Script, Section, VoiceProfile
+from podcast.settings import AudioSettings
 from podcast.tts import ENGINES, TTSEngine, engine_names, get_engine
 from podcast.writing.speech import speakable
 

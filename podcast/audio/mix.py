@@ -13,7 +13,7 @@ import numpy as np
 from podcast.audio.clips import SAMPLE_RATE, Music, SpokenLine, TimedSentence
 from podcast.audio.dsp import maximum_filter1d, uniform_filter1d
 from podcast.audio.master import level, limit, resample
-from podcast.config import AudioSettings
+from podcast.settings import AudioSettings
 
 
 def master_line(line: SpokenLine, settings: AudioSettings) -> tuple[np.ndarray, list[tuple[int, int]]]:

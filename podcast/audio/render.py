@@ -39,10 +39,10 @@ from podcast import cache as cachemod
 from podcast.audio.clips import SAMPLE_RATE, Music, SpokenLine, TimedSentence, give_back_memory
 from podcast.audio.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
 from podcast.audio.speak import LineTask, engine_key, init_worker, load_line, speech_key, synthesize
-from podcast.config import AudioSettings
 from podcast.errors import AudioError, ConfigError
 from podcast.fsutil import atomic_open
 from podcast.models import Line, Script, Section, VoiceProfile
+from podcast.settings import AudioSettings
 from podcast.tts import get_engine
 from podcast.writing.lexicon import Lexicon
 from podcast.writing.speech import speakable, split_sentences

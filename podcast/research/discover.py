@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from podcast.config import ARXIV_CATEGORY, FindSettings, ShowConfig
+from podcast.config import ShowConfig
 from podcast.errors import InputError
 from podcast.research.arxiv import ArxivClient, Listing, endpoint
 from podcast.research.ledger import Ledger
 from podcast.scaffold import check_new_episode, new_from_papers
+from podcast.settings import ARXIV_CATEGORY, FindSettings
 
 SCAN_LIMIT = 2000
 """Papers one `find` reads at most while skipping those seen before (20 pages of arXiv's answers)."""

@@ -261,7 +261,7 @@ import sys
 import numpy as np
 import podcast.audio.mix as mix
 from podcast.audio.clips import Music, SpokenLine
-from podcast.config import AudioSettings
+from podcast.settings import AudioSettings
 from podcast.audio.master import level, limit, loudness, resample, true_peak
 from podcast.audio.music import make_bed, make_stinger
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from podcast.config import AudioSettings, ShowFile, VoiceFile, from_table, load_show
+from podcast.config import ShowFile, VoiceFile, from_table, load_show
 from podcast.edits import Generated
 from podcast.errors import ConfigError, InputError
 from podcast.models import Line, Paper, Script, Section, Summary, VoiceProfile
 from podcast.research.sources import parse_newsletter
 from podcast.scaffold import init_show, new_from_newsletter
+from podcast.settings import AudioSettings
 from podcast.writing.newsletter import render_markdown
 from podcast.writing.script import parse_markdown, to_markdown, write_script
 

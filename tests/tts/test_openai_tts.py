@@ -103,7 +103,7 @@ def _one_line_script(speaker: str, text: str) -> Script:
 def test_refused_or_missing_key_names_the_profile(
     api: SpeechServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from podcast.config import AudioSettings
+    from podcast.settings import AudioSettings
 
     profiles = {"narrator": VoiceProfile("narrator", "Narrator", "openai", "echo")}
     monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-that-must-not-leak")

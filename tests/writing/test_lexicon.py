@@ -12,10 +12,11 @@ import pytest
 
 from podcast import cache as cachemod
 from podcast.audio.render import SectionJob, render
-from podcast.config import AudioSettings, load_show
+from podcast.config import load_show
 from podcast.errors import ConfigError
 from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.scaffold import init_show
+from podcast.settings import AudioSettings
 from podcast.writing.lexicon import Lexicon, load_lexicon, parse_lexicon
 
 ROOT = Path(__file__).resolve().parents[2]
