@@ -23,7 +23,7 @@ from podcast.research.arxiv import Listing
 from podcast.research.arxiv_id import ArxivId, arxiv_id_of
 
 FILE = ".papercast.sqlite"
-SCHEMA = 1
+SCHEMA = 2
 _MIGRATIONS = {
     1: """
     CREATE TABLE paper (
@@ -54,6 +54,15 @@ _MIGRATIONS = {
         episode TEXT NOT NULL,
         at TEXT NOT NULL,             -- the built episode's publication time
         PRIMARY KEY (paper, episode)
+    );
+    """,
+    2: """
+    CREATE TABLE delivery (
+        episode TEXT NOT NULL,        -- the episode folder's name
+        recipient TEXT NOT NULL,      -- the address as sent to, lower-cased
+        at TEXT NOT NULL,             -- UTC time the server accepted it, ISO 8601
+        message_id TEXT NOT NULL,
+        PRIMARY KEY (episode, recipient)
     );
     """,
 }
