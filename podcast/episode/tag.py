@@ -3,7 +3,9 @@
 The chapter frames follow the ID3v2 Chapter Frame Addendum as podcast apps read it: CHAP frames
 that tile the audio from 0 ms to its end, and one top-level, ordered CTOC listing them (Overcast
 shows chapters only when the CTOC is there). Tags are saved as v2.3, which chapter readers handle
-best; mutagen would otherwise write v2.4.
+best; mutagen would otherwise write v2.4. The CHAP frames are stored in chapter order: readers that
+list them as the file holds them (ffmpeg, and apps built on it) would otherwise show mutagen's order,
+which is by frame size.
 
 Every text frame is written from text made safe (podcast.text): ID3 separates the values of a text
 frame with NUL, so a NUL in a title would split it in two, and a line break has no place in a title.
@@ -72,7 +74,7 @@ def tag_mp3(
     exactly. The file is rewritten atomically: a crash leaves the old file or the new one.
     Tagging the same file twice with the same arguments gives byte-identical output.
     """
-    tags = ID3()
+    tags = _ChapterOrderID3()
     for frame in _metadata_frames(show, title, published, description, cover, cover_mime):
         tags.add(frame)
     for frame in _chapter_frames(chapters, audio_ms):
@@ -80,6 +82,25 @@ def tag_mp3(
     # Converts TDRC into v2.3's TYER/TDAT (also inside CHAP sub-frames); save() alone does not.
     tags.update_to_v23()
     _save_atomically(Path(path), tags)
+
+
+class _ChapterOrderID3(ID3):
+    """An ID3 tag that writes its CTOC and CHAP frames last, the chapters in time order; mutagen
+    sorts every frame by its size, which puts a short-titled Outro before the papers."""
+
+    def _write(self, config: Any) -> bytes:
+        from mutagen.id3._tags import save_frame  # what ID3._write uses for each frame
+
+        chapters = sorted(self.getall("CHAP"), key=lambda f: (f.start_time, f.element_id))
+        tocs = self.getall("CTOC")
+        self.delall("CHAP")
+        self.delall("CTOC")
+        try:
+            head = bytes(super()._write(config))
+        finally:
+            for frame in (*chapters, *tocs):
+                self.add(frame)
+        return head + b"".join(save_frame(f, config=config) for f in (*tocs, *chapters))
 
 
 class UnlistedChapters(AudioError):

@@ -221,3 +221,19 @@ def test_bounds_keep_every_chapter_nonempty() -> None:
 def test_bounds_reject_chapters_out_of_order() -> None:
     with pytest.raises(ValueError, match="starts before"):
         chapter_bounds_ms([Chapter("a", 2.0, 3.0), Chapter("b", 1.0, 2.0)], 3000)
+
+
+def test_chap_frames_are_stored_in_chapter_order(mp3: Path, cover: bytes) -> None:
+    # mutagen sorts frames by size: with these titles it stored "Outro" (shortest) before the papers,
+    # and ffmpeg lists chapters as the file stores them.
+    titles = ["Intro", *(f"Paper {i}: {'x' * (40 - 3 * i)}" for i in range(12)), "Outro"]
+    step = 4.9 / len(titles)
+    chapters = tuple(Chapter(t, i * step, (i + 1) * step) for i, t in enumerate(titles))
+    tag(mp3, cover, chapters)
+    meta = subprocess.run([FFMPEG, "-v", "error", "-i", str(mp3), "-f", "ffmetadata", "-"],
+                          capture_output=True, text=True, check=True).stdout
+    listed = [line.split("=", 1)[1] for block in meta.split("[CHAPTER]")[1:]
+              for line in block.splitlines() if line.startswith("title=")]
+    assert listed == titles
+    assert [f.element_id for f in ID3(mp3).getall("CHAP")] == [f"chp{i}" for i in range(len(titles))]
+    assert [c.title for c in read_chapters(mp3)] == titles
