@@ -58,13 +58,18 @@ def run_ffmpeg(args: list[str], data: bytes | None = None) -> bytes:
 
 LAME_QUALITY = 3
 """LAME's own default (what ffmpeg's libmp3lame uses when not told otherwise): 0 best, 9 fastest."""
+LAME_MONO_GAIN = 0.95
+"""LAME plays a mono encoding back at 0.95 of its input's amplitude (-0.45 dB at every frequency,
+level and bitrate we use; ffmpeg's libmp3lame does the same), so the input is raised by as much:
+the episode then plays at the loudness it was mastered to, and its peaks stay where the limiter
+put them."""
 
 
 def encode_chunk(audio: np.ndarray, bitrate: int) -> bytes:
     """Mono float32 at 44.1 kHz -> CBR MP3 frames (no header frames)."""
     import lameenc
 
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
+    pcm = (np.clip(audio / LAME_MONO_GAIN, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
     try:
         encoder = lameenc.Encoder()
         encoder.set_bit_rate(bitrate)

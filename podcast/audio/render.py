@@ -49,7 +49,7 @@ from podcast.writing.speech import speakable, split_sentences
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
-CHUNK_FORMAT = 9
+CHUNK_FORMAT = 10
 """Bump when mixing, mastering or encoding changes what a cached chunk holds."""
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
