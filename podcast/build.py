@@ -222,10 +222,12 @@ def script_stage(
     With cfg.dialogue each paper is an exchange between the hosts written by the LLM
     (podcast.writing.dialogue); a failure leaves script.md as it was.
     """
+    from podcast.writing.budget import Budget
     from podcast.writing.dialogue import DialogueWriter, read_dialogue_prompt
     from podcast.writing.script import parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
+    budget = Budget.of(cfg, ep.highlights)  # None without [script] minutes
     path = folder / SCRIPT
     prompt = read_dialogue_prompt(cfg.script.prompt) if cfg.dialogue else ""
     writer: DialogueWriter | None = None
@@ -245,6 +247,8 @@ def script_stage(
             host=host,
             reader=reader,
             exchange=exchange if cfg.dialogue else None,
+            budget=budget,
+            warn=gen.warnings.append,
         )
         return to_markdown(script, ep.title)
 
@@ -258,6 +262,7 @@ def script_stage(
         reader,
         [(s.paper.title, s.paper.url, s.paper.authors, s.text) for s in summaries],
         *((prompt, cfg.summarizer.model, cfg.summarizer.temperature) if cfg.dialogue else ()),
+        *(budget.key() if budget else ()),
     )
     try:
         text = gen.produce(path, inputs, generate)

@@ -71,10 +71,16 @@ class ScriptSettings:
     """Path of a prompt file for the exchange (relative to the show folder in podcast.toml; absolute
     once loaded); empty means the built-in data/prompts/dialogue.md. "{host}" and "{cohost}" in it
     become the speakers' names."""
+    minutes: float = 0.0
+    """The episode's target length in minutes; 0: no target. The highest-ranked papers (those in
+    `highlights`, then episode.toml's order) are narrated in full, the rest shortened to their first
+    sentences or, when even one sentence each is too long, left out (podcast.writing.budget)."""
 
     def __post_init__(self) -> None:
         if self.dialogue not in DIALOGUE_MODES:
             raise ConfigError(f'dialogue must be "auto", "on" or "off", not {self.dialogue!r}')
+        if not 0 <= self.minutes <= 600:
+            raise ConfigError(f"minutes must be from 0 (no target) to 600, not {self.minutes}")
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,9 @@ class FindSettings:
     """Seconds between two requests to arXiv, which asks for at least 3."""
     full_text: bool = True
     """Build summaries from each arXiv paper's PDF (downloaded once), not only its abstract."""
+    pick: int = 10
+    """How many of the week's best-ranked papers `podcast week` puts in the episode (of the at most
+    `max` it finds)."""
 
     def __post_init__(self) -> None:
         for cat in self.categories:
@@ -123,3 +132,5 @@ class FindSettings:
             raise ConfigError(f"days must be at least 1, not {self.days}")
         if self.delay < 0:
             raise ConfigError(f"delay must be 0 or more seconds, not {self.delay}")
+        if not 1 <= self.pick <= 1000:
+            raise ConfigError(f"pick must be from 1 to 1000, not {self.pick}")

@@ -31,6 +31,7 @@ from urllib.parse import quote
 from podcast.errors import ConfigError
 from podcast.models import Line, Script, Section, Summary, VoiceProfile
 from podcast.text import clean, one_line
+from podcast.writing.budget import Budget, BudgetPaper, sentence_count, shorten
 
 HEADER = "<!-- papercast script: edit freely. '## ' starts a chapter; 'speaker: text' lines are spoken. -->"
 _OPENERS = ("First up", "Next", "Moving on", "Our next paper", "Then", "Up next", "After that")
@@ -77,39 +78,59 @@ def write_script(
     host: VoiceProfile,
     reader: VoiceProfile,
     exchange: Callable[[Summary], Sequence[tuple[str, str]]] | None = None,
+    budget: Budget | None = None,
+    warn: Callable[[str], None] = print,
 ) -> Script:
     """The default narration: the host frames each paper, the reader (co-host, or host when solo) reads it.
 
     With `exchange`, each paper after the host's introduction is the (role, text) turns it returns
-    for the summary instead, role "host" or "cohost" (the reader).
+    for the summary instead, role "host" or "cohost" (the reader). With `budget`, the papers that
+    do not fit its length are shortened to their first sentences (read by the reader) or left out,
+    and `warn` names them (podcast.writing.budget).
     """
-    n = len(summaries)
     voice = {"host": host.id, "cohost": reader.id}
+
+    def full(s: Summary) -> list[Line]:
+        if exchange is not None:
+            return [_say(voice[role], text) for role, text in exchange(s)]
+        return [_say(reader.id, p) for p in paragraphs(s.text)]
+
+    def frame(n: int) -> tuple[Section, Section]:
+        return _intro(show_title, day, intro, host, reader, exchange is not None, n), _outro(
+            show_title, day, outro, host
+        )
+
+    bodies: list[tuple[Summary, Sequence[Line]]]
+    if budget is not None and summaries:
+        bodies = fit_papers(
+            summaries, budget, frame(len(summaries)), host.id, reader.id, full, warn, exchange is not None
+        )
+    else:
+        bodies = [(s, full(s)) for s in summaries]
+    opening, closing = frame(len(bodies))
+    n = len(bodies)
+    papers = [_paper(s, _heading(s, i, n, host.id), body) for i, (s, body) in enumerate(bodies)]
+    return Script((opening, *papers, closing))
+
+
+def _intro(
+    show_title: str, day: date, intro: str, host: VoiceProfile, reader: VoiceProfile, dialogue: bool, n: int
+) -> Section:
     opening = [f"Welcome to {show_title}, the research papers of {week_phrase(day)}."]
-    if exchange is not None:
+    if dialogue:
         opening.append(f"I'm {host.name}, and with me is {reader.name}.")
     elif reader.id != host.id:
         opening.append(f"I'm {host.name}, and {reader.name} will read the summaries.")
     else:
         opening.append(f"I'm {host.name}.")
-    intro_lines = [_say(host.id, " ".join(opening))]
-    intro_lines += [_say(host.id, p) for p in paragraphs(intro)]
+    lines = [_say(host.id, " ".join(opening))]
+    lines += [_say(host.id, p) for p in paragraphs(intro)]
     count = f"{n} paper{'s' if n != 1 else ''}"
-    intro_lines.append(_say(host.id, f"We have {count} for you. Let's get started."))
-    sections = [Section("intro", "Intro", tuple(intro_lines))]
-    for i, s in enumerate(summaries):
-        opener = (
-            "Finally"
-            if i == n - 1 and n > 1
-            else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]
-        )
-        who = by_line(s.paper.authors)
-        lines = [_say(host.id, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")]
-        if exchange is not None:
-            lines += [_say(voice[role], text) for role, text in exchange(s)]
-        else:
-            lines += [_say(reader.id, p) for p in paragraphs(s.text)]
-        sections.append(Section("paper", one_line(s.paper.title), tuple(lines), link(s.paper.url)))
+    lines.append(_say(host.id, f"We have {count} for you. Let's get started."))
+    return Section("intro", "Intro", tuple(lines))
+
+
+def _outro(show_title: str, day: date, outro: str, host: VoiceProfile) -> Section:
     closing = [
         *paragraphs(outro),
         (
@@ -117,8 +138,58 @@ def write_script(
             f"show notes. Thanks for listening to {show_title}, and see you next week."
         ),
     ]
-    sections.append(Section("outro", "Outro", tuple(_say(host.id, p) for p in closing)))
-    return Script(tuple(sections))
+    return Section("outro", "Outro", tuple(_say(host.id, p) for p in closing))
+
+
+def _heading(s: Summary, i: int, n: int, host: str) -> Line:
+    """The host's line announcing paper `i` of `n`."""
+    last = i == n - 1 and n > 1
+    opener = "Finally" if last else _OPENERS[0 if i == 0 else 1 + (i - 1) % (len(_OPENERS) - 1)]
+    who = by_line(s.paper.authors)
+    return _say(host, f"{opener}: {s.paper.title}{', ' + who if who else ''}.")
+
+
+def _paper(s: Summary, heading: Line, body: Sequence[Line]) -> Section:
+    return Section("paper", one_line(s.paper.title), (heading, *body), link(s.paper.url))
+
+
+def fit_papers(
+    summaries: Sequence[Summary],
+    budget: Budget,
+    frame: tuple[Section, Section],
+    host: str,
+    reader: str,
+    full: Callable[[Summary], list[Line]],
+    warn: Callable[[str], None],
+    dialogue: bool = False,
+) -> list[tuple[Summary, Sequence[Line]]]:
+    """Each paper kept within the budget with the lines that follow its heading, in script order."""
+    n = len(summaries)
+    made: dict[int, list[Line]] = {}
+
+    def whole(i: int) -> list[Line]:  # an exchange costs a request: ask once
+        if i not in made:
+            made[i] = full(summaries[i])
+        return made[i]
+
+    def form(i: int, k: int | None) -> Callable[[], Section]:
+        s = summaries[i]
+        heading = _heading(s, i, n, host)
+        if k is None:
+            return lambda: _paper(s, heading, whole(i))
+        return lambda: _paper(s, heading, [_say(reader, p) for p in shorten(paragraphs(s.text), k)])
+
+    papers = []
+    for i, s in enumerate(summaries):
+        count = sentence_count(paragraphs(s.text))
+        # Read in full, the summary is the paper's full form; an exchange is longer than it.
+        shorter = range(1, count + 1) if dialogue else range(1, count)
+        forms = (*(form(i, k) for k in shorter), form(i, None))
+        papers.append(BudgetPaper(one_line(s.paper.title), budget.rank(s.paper.id, i), forms))
+    plan = budget.fit(frame, papers)
+    for message in plan.notes(papers, budget.seconds):
+        warn(message)
+    return [(s, papers[i].forms[plan.form[i]]().lines[1:]) for i, s in enumerate(summaries) if i in plan.form]
 
 
 def _say(speaker: str, text: str) -> Line:
