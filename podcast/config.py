@@ -27,6 +27,7 @@ from podcast.settings import (
     FindSettings,
     PublishSettings,
     ScriptSettings,
+    SiteSettings,
     VoiceRoles,
 )
 from podcast.summarize.base import SummarizerSettings, resolve_engine
@@ -60,6 +61,7 @@ class ShowFile:
     audio: AudioSettings = field(default_factory=AudioSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     find: FindSettings = field(default_factory=FindSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,7 @@ def load_show(root: Path) -> ShowConfig:
         guid=raw.guid,
         locked=raw.locked,
         copyright=raw.copyright,
+        site=raw.site,
     )
     profiles = load_voices(root / "voices")
     for role, profile_id in (("host", raw.voices.host), ("cohost", raw.voices.cohost)):
@@ -326,6 +329,8 @@ def load_show(root: Path) -> ShowConfig:
             )
     summarizer = _summarizer(raw.summarizer, root, path)
     script_settings, dialogue = _script(raw.script, raw.format, summarizer, root, path)
+    speakers = (raw.voices.host, raw.voices.cohost) if raw.format == "duo" else (raw.voices.host,)
+    show = dataclasses.replace(show, hosts=tuple(dict.fromkeys(profiles[p].name for p in speakers)))
     return ShowConfig(
         root=root,
         show=show,

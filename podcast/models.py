@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast.episode import files
+from podcast.settings import SiteSettings
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class Show:
     """podcast:guid; empty means derived from the feed URL (Podcasting 2.0 rule)."""
     locked: bool = False
     copyright: str = ""
+    site: SiteSettings = field(default_factory=SiteSettings)
+    """[site]: the listening apps the show is listed in, the newsletter's signup page."""
+    hosts: tuple[str, ...] = ()
+    """Display names of the voices that host the show (synthetic: the feed says so)."""
 
     @property
     def feed_url(self) -> str:

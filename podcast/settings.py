@@ -134,3 +134,48 @@ class FindSettings:
             raise ConfigError(f"delay must be 0 or more seconds, not {self.delay}")
         if not 1 <= self.pick <= 1000:
             raise ConfigError(f"pick must be from 1 to 1000, not {self.pick}")
+
+
+HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!#-;=?-~]*)?")
+"""An https URL of printable ASCII without quotes, spaces, angle brackets or backslashes: safe in an
+attribute and in XML, and never javascript: or data:."""
+
+SUBSCRIBE_APPS = (
+    ("apple_podcasts", "Apple Podcasts"),
+    ("spotify", "Spotify"),
+    ("youtube_music", "YouTube Music"),
+    ("overcast", "Overcast"),
+    ("pocket_casts", "Pocket Casts"),
+    ("amazon_music", "Amazon Music"),
+)
+"""The [site] keys of listening apps, in the order the pages show them, with their names."""
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The [site] table: where else listeners find the show. Each value is an https URL or empty."""
+
+    apple_podcasts: str = ""
+    """The show's page in Apple Podcasts, once it is listed (https://podcasts.apple.com/...)."""
+    spotify: str = ""
+    """The show's page on Spotify (https://open.spotify.com/show/...)."""
+    youtube_music: str = ""
+    """The show's playlist on YouTube Music (https://music.youtube.com/playlist?list=...)."""
+    overcast: str = ""
+    """The show in Overcast (https://overcast.fm/itunes...)."""
+    pocket_casts: str = ""
+    """The show in Pocket Casts (https://pca.st/...)."""
+    amazon_music: str = ""
+    """The show in Amazon Music (https://music.amazon.com/podcasts/...)."""
+    newsletter_url: str = ""
+    """Where readers sign up for the newsletter by email (a Buttondown, Substack, ... signup page)."""
+
+    def __post_init__(self) -> None:
+        for name in (*(key for key, _ in SUBSCRIBE_APPS), "newsletter_url"):
+            url = getattr(self, name)
+            if url and not HTTPS_URL.fullmatch(url):
+                raise ConfigError(f"{name} must be an https:// URL without spaces or quotes, not {url!r}")
+
+    def apps(self) -> tuple[tuple[str, str], ...]:
+        """(app name, URL) of each app the show is listed in, in SUBSCRIBE_APPS order."""
+        return tuple((label, getattr(self, key)) for key, label in SUBSCRIBE_APPS if getattr(self, key))

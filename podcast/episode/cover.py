@@ -65,6 +65,37 @@ def make_cover(title: str, size: int = MIN_PX) -> bytes:
     return out.getvalue()
 
 
+def episode_cover(show_title: str, title: str, label: str, cache_root: Path | None = None) -> bytes:
+    """An episode's art (square RGB JPEG): the show cover's colors, the episode's own waveform and
+    title, and `label` ("Episode 12") small above it. Cached like the show's cover when a cache is given."""
+    if cache_root is None:
+        return make_episode_cover(show_title, title, label)
+    from podcast.cache import Cache, key
+
+    cache, digest = Cache(cache_root), key("episode-cover", COVER_FORMAT, show_title, title, label, MIN_PX)
+    data = cache.get("cover", digest, ".jpg")
+    if data is None:
+        data = make_episode_cover(show_title, title, label)
+        cache.put("cover", digest, ".jpg", data)
+    return data
+
+
+def make_episode_cover(show_title: str, title: str, label: str, size: int = MIN_PX) -> bytes:
+    """Like make_cover, with the palette of the show's title, so a show's episodes look like one family."""
+    show_seed = hashlib.sha256(show_title.encode("utf-8")).digest()
+    seed = hashlib.sha256(title.encode("utf-8")).digest()
+    img = _gradient(size, *_palette(show_seed))
+    _draw_rings(img, show_seed)
+    _draw_waveform(img, seed)
+    _draw_title(img, _drawable(title) or "Episode")
+    face = _Face.at(size // 24)
+    _text(ImageDraw.Draw(img), (size / 2, size * 0.09), _clip(_drawable(label), face, size * 0.84), face,
+          (255, 255, 255, 255))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90, optimize=True)
+    return out.getvalue()
+
+
 class CoverRejected(ConfigError):
     """Directories would reject a cover: `reason` says what is wrong with it and how to fix it."""
 

@@ -30,6 +30,18 @@ AUDIO_TYPE = "audio/mpeg"
 MAX_CHANNEL_DESCRIPTION_BYTES = 4000
 MAX_TITLE_CHARS = 255
 ELLIPSIS = "…"
+EPISODE_IMAGE = "episode.jpg"
+"""The episode's art, in its folder on the site (drawn from its title, like a generated show cover)."""
+EMBED_PAGE = "embed.html"
+"""The episode's embeddable player, in its folder on the site."""
+MAX_PERSON_CHARS = 128
+"""podcast:person's name, podcast:soundbite's title and podcast:txt's purpose: at most 128 characters."""
+SOUNDBITE_SECONDS = 45.0
+"""Each paper's soundbite: the first this many seconds of its chapter (Podcast Index suggests 15-120)."""
+MIN_SOUNDBITE_SECONDS = 5.0
+SYNTHETIC = "synthetic voice"
+AI_CONTENT = ("ai-content", "true")
+"""podcast:txt purpose and value that tell apps the episode's audio is generated: the voices are."""
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """Podcasting 2.0's namespace for podcast:guid (UUIDv5 of the feed URL)."""
@@ -294,6 +306,17 @@ def _channel(fg: Any, ext: feed_ext.PodcastIndexExtension, show: Show) -> None:
     ext.locked = show.locked
     ext.owner_email = show.email
     ext.medium = "podcast"
+    ext.persons = tuple(feed_ext.Person(host_name(name)) for name in show.hosts)
+    ext.txt = (AI_CONTENT,)
+
+
+def host_name(name: str) -> str:
+    """A host's podcast:person name, which says the voice is synthetic, within 128 characters.
+
+    >>> host_name("Ava")
+    'Ava (synthetic voice)'
+    """
+    return f"{clip_title(name, MAX_PERSON_CHARS - len(SYNTHETIC) - 3)} ({SYNTHETIC})"
 
 
 def channel_description(show: Show) -> str:
@@ -315,15 +338,30 @@ def _item(fg: Any, show: Show, ep: BuiltEpisode) -> None:
     itunes.itunes_duration(str(round(ep.duration)))
     itunes.itunes_episode(ep.number)
     itunes.itunes_episode_type("full")
+    itunes.itunes_image(episode_url(show, ep, EPISODE_IMAGE))
 
     ext = feed_ext.entry_extension(fe)
     ext.explicit = show.explicit
     if ep.chapters_json:
         ext.chapters_url = episode_url(show, ep, ep.chapters_json)
     ext.transcripts = _transcripts(show, ep)
+    ext.soundbites = soundbites(ep)
+    ext.txt = (AI_CONTENT,)
     ext.psc_chapters = tuple(
         Chapter(title=xml_text(c.title), start=c.start, end=c.end, url=c.url) for c in ep.chapters
     )
+
+
+def soundbites(ep: BuiltEpisode) -> tuple[feed_ext.Soundbite, ...]:
+    """A soundbite per paper: the start of its chapter (a chapter with a link, or a paper's title)."""
+    papers = {p.title for p in ep.papers}
+    bites = []
+    for c in ep.chapters:
+        length = min(c.end, ep.duration) - c.start
+        if (c.url or c.title in papers) and length >= MIN_SOUNDBITE_SECONDS:
+            title = clip_title(c.title, MAX_PERSON_CHARS)
+            bites.append(feed_ext.Soundbite(c.start, min(SOUNDBITE_SECONDS, length), title))
+    return tuple(bites)
 
 
 def _transcripts(show: Show, ep: BuiltEpisode) -> tuple[feed_ext.Transcript, ...]:

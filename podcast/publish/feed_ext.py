@@ -54,6 +54,33 @@ class Transcript:
     """"captions" marks a timed captions file (VTT, SRT); empty for a plain transcript."""
 
 
+@dataclass(frozen=True)
+class Person:
+    """One podcast:person: a name (at most 128 characters) and a role of the Podcast Taxonomy."""
+
+    name: str
+    role: str = "host"
+    group: str = "cast"
+
+
+@dataclass(frozen=True)
+class Soundbite:
+    """One podcast:soundbite: a stretch of the episode apps may play as a preview, with a title."""
+
+    start: float
+    duration: float
+    title: str = ""
+
+
+def seconds_attr(seconds: float) -> str:
+    """A time in seconds as soundbite attributes carry it: a decimal, at most 3 places.
+
+    >>> seconds_attr(34.115918), seconds_attr(45.0)
+    ('34.116', '45')
+    """
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
 def npt(seconds: float) -> str:
     """Normal Play Time as psc:chapter wants it: HH:MM:SS.mmm, rounded to the millisecond.
 
@@ -109,6 +136,9 @@ class PodcastIndexExtension(BaseExtension):
         """itunes:explicit as true/false; None writes none."""
         self.last_build_date: datetime | None = None
         """Replaces feedgen's clock-based lastBuildDate; None removes it (an empty catalog)."""
+        self.persons: tuple[Person, ...] = ()
+        self.txt: tuple[tuple[str, str], ...] = ()
+        """podcast:txt elements as (purpose, text); an empty purpose writes none."""
 
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
@@ -126,6 +156,7 @@ class PodcastIndexExtension(BaseExtension):
                 locked.set("owner", self.owner_email)
         if self.medium:
             _sub(channel, PODCAST_NS, "medium", self.medium)
+        _persons_and_txt(channel, self.persons, self.txt)
         return feed
 
     def _set_last_build_date(self, channel: Any) -> None:
@@ -150,6 +181,8 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         self.transcripts: tuple[Transcript, ...] = ()
         self.psc_chapters: tuple[Chapter, ...] = ()
         """Written as psc:chapters (what gPodder reads); each chapter's url becomes href."""
+        self.soundbites: tuple[Soundbite, ...] = ()
+        self.txt: tuple[tuple[str, str], ...] = ()
 
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
@@ -165,6 +198,10 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
             attrs |= {"language": t.language} if t.language else {}
             attrs |= {"rel": t.rel} if t.rel else {}
             _sub(item, PODCAST_NS, "transcript", **attrs)
+        for bite in self.soundbites:
+            start, duration = seconds_attr(bite.start), seconds_attr(bite.duration)
+            _sub(item, PODCAST_NS, "soundbite", bite.title or None, startTime=start, duration=duration)
+        _persons_and_txt(item, (), self.txt)
         self._psc(item)
         return item
 
@@ -176,6 +213,13 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
             attrs = {"start": npt(ch.start), "title": ch.title}
             attrs |= {"href": ch.url} if ch.url else {}
             _sub(chapters, PSC_NS, "chapter", **attrs)
+
+
+def _persons_and_txt(parent: Any, persons: tuple[Person, ...], txt: tuple[tuple[str, str], ...]) -> None:
+    for person in persons:
+        _sub(parent, PODCAST_NS, "person", person.name, role=person.role, group=person.group)
+    for purpose, value in txt:
+        _sub(parent, PODCAST_NS, "txt", value, **({"purpose": purpose} if purpose else {}))
 
 
 def register(fg: Any) -> PodcastIndexExtension:

@@ -86,20 +86,20 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], SiteFi
     templates = [cfg.root / "templates"]
     cover = cover_name(cfg.show)
     media: SiteFiles = {}
-    pages: SiteFiles = {}
-    newsletters = {}
+    sources = []
     for folder, ep in built:
         named = catalog.record_files(folder, ep)
         # The newsletter's HTML is published inside the episode's page, not as a file of its own.
         media |= {episode_path(ep, name): path for name, path in named.items() if name != ep.newsletter_html}
-        letter = newsletters[ep.slug] = _read_text(named[ep.newsletter_html], folder)
+        letter = _read_text(named[ep.newsletter_html], folder)
         cues = _cues(named[ep.transcripts.vtt], folder) if ep.transcripts.vtt else []
-        page = site.render_episode_page(cfg.show, ep, letter, cues, cover, template_dirs=templates)
-        pages[episode_path(ep, "index.html")] = page.encode("utf-8")
+        sources.append(site.EpisodeSource(ep, letter, tuple(cues)))
     media[cover] = _cover_bytes(cfg)
     episodes = [ep for _, ep in built]
-    index = site.render_index(cfg.show, episodes, cover, template_dirs=templates)
-    pages["index.html"] = index.encode("utf-8")
+    newsletters = {s.ep.slug: s.newsletter_html for s in sources}
+    pages: SiteFiles = dict(
+        site.render_site(cfg.show, sources, cover, template_dirs=templates, cache_root=cfg.cache_dir)
+    )
     feeds: SiteFiles = {
         site.NEWSLETTER_FEED: site.render_newsletter_feed(cfg.show, episodes, newsletters),
         FEED_PATH: render_feed(cfg.show, episodes),

@@ -5,12 +5,17 @@ file of the same name in its own templates/ folder (pass it in `template_dirs`).
 published files is relative, so the site works from a folder on disk as well as from a server:
 
     index.html  feed.xml  <cover>  newsletter.xml
-    episodes/<slug>/index.html  <slug>.mp3  chapters.json  transcript.vtt|srt|json
+    episodes/<slug>/index.html  embed.html  episode.jpg  <slug>.mp3  chapters.json  transcript.vtt|srt|json
+
+`render_site` makes every page and each episode's art; the front page carries the search index
+(each episode's words) as JSON inside it, so search works from a folder on disk too.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,16 +29,26 @@ from markupsafe import Markup
 
 from podcast.errors import ConfigError
 from podcast.models import BuiltEpisode, Cue, Show
-from podcast.publish.feed import channel_description, clip_title, xml_text
+from podcast.publish.feed import (
+    EMBED_PAGE,
+    EPISODE_IMAGE,
+    channel_description,
+    clip_title,
+    episode_path,
+    episode_url,
+    xml_text,
+)
 from podcast.publish.markup import NEWSLETTER, NOTES, safe_html, text_html
 from podcast.writing.newsletter import format_clock
 
 __all__ = [
     "NEWSLETTER_FEED",
+    "EpisodeSource",
     "episode_page",
     "render_episode_page",
     "render_index",
     "render_newsletter_feed",
+    "render_site",
 ]
 
 NEWSLETTER_FEED = "newsletter.xml"
@@ -57,10 +72,59 @@ class Turn:
     cues: tuple[Cue, ...]
 
 
+@dataclass(frozen=True)
+class EpisodeSource:
+    """An episode's record with what its page shows besides: the newsletter's HTML and the transcript."""
+
+    ep: BuiltEpisode
+    newsletter_html: str
+    cues: tuple[Cue, ...] = ()
+
+
+def render_site(
+    show: Show,
+    sources: Sequence[EpisodeSource],
+    cover_name: str,
+    *,
+    template_dirs: Sequence[Path] = (),
+    cache_root: Path | None = None,
+) -> dict[str, bytes]:
+    """Every page of the site and each episode's art, by site-relative path: the art first, then each
+    episode's page (linked to the episodes before and after it) and embeddable player, then index.html
+    with the search index. `cache_root` keeps the drawn art between publishes."""
+    from podcast.episode.cover import episode_cover
+
+    oldest_first = sorted(sources, key=lambda s: (s.ep.published, s.ep.number, s.ep.slug))
+    files = {
+        episode_path(s.ep, EPISODE_IMAGE): episode_cover(
+            show.title, s.ep.title, f"Episode {s.ep.number} · {show.title}", cache_root
+        )
+        for s in oldest_first
+    }
+    for i, s in enumerate(oldest_first):
+        before = oldest_first[i - 1].ep if i else None
+        after = oldest_first[i + 1].ep if i + 1 < len(oldest_first) else None
+        page = render_episode_page(show, s.ep, s.newsletter_html, s.cues, cover_name,
+                                   template_dirs=template_dirs, previous=before, following=after)
+        files[episode_page(s.ep.slug)] = page.encode("utf-8")
+        embed = _render(template_dirs, "embed.html", show=show, ep=s.ep, episode_image=EPISODE_IMAGE)
+        files[episode_path(s.ep, EMBED_PAGE)] = embed.encode("utf-8")
+    index = render_index(show, [s.ep for s in sources], cover_name, template_dirs=template_dirs,
+                         search=search_index(sources))
+    files["index.html"] = index.encode("utf-8")
+    return files
+
+
 def render_index(
-    show: Show, episodes: Sequence[BuiltEpisode], cover_name: str, *, template_dirs: Sequence[Path] = ()
+    show: Show,
+    episodes: Sequence[BuiltEpisode],
+    cover_name: str,
+    *,
+    template_dirs: Sequence[Path] = (),
+    search: Sequence[Mapping[str, str]] = (),
 ) -> str:
-    """The site's front page: the show and its cover, how to subscribe, and the episodes newest first."""
+    """The site's front page: the show and its cover, how to subscribe, and the episodes newest first,
+    with a search over `search` (see `search_index`; empty: no search box)."""
     return _render(
         template_dirs,
         "index.html",
@@ -70,7 +134,50 @@ def render_index(
         root="",
         newsletter_feed=NEWSLETTER_FEED,
         episode_page=episode_page,
+        search_json=script_json(list(search)) if search else "",
     )
+
+
+_WORD = re.compile(r"\w+")
+
+
+def search_index(sources: Sequence[EpisodeSource]) -> list[dict[str, str]]:
+    """Per episode, its slug and the distinct words (lower case, first use first) of its title,
+    newsletter and transcript: what the front page's search matches against, a few kB per episode."""
+    return [
+        {
+            "slug": s.ep.slug,
+            "title": _words(s.ep.title),
+            "newsletter": _words(_html_text(s.newsletter_html)),
+            "transcript": _words(" ".join(c.text for c in s.cues)),
+        }
+        for s in sources
+    ]
+
+
+def _words(text: str) -> str:
+    return " ".join(dict.fromkeys(_WORD.findall(text.lower())))
+
+
+def _html_text(fragment: str) -> str:
+    import lxml.html
+
+    if not fragment.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(safe_html(fragment, NEWSLETTER), create_parent="div")
+    return str(root.text_content())
+
+
+def script_json(value: Any) -> Markup:
+    r"""JSON to put inside a <script type="application/json"> element: no "<", ">" or "&" in it, so no
+    text in the data can close the element or open a comment.
+
+    >>> print(script_json({"t": "</script><!--"}))
+    {"t": "\u003c/script\u003e\u003c!--"}
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def render_episode_page(
@@ -81,8 +188,11 @@ def render_episode_page(
     cover_name: str,
     *,
     template_dirs: Sequence[Path] = (),
+    previous: BuiltEpisode | None = None,
+    following: BuiltEpisode | None = None,
 ) -> str:
-    """An episode's page (episodes/<slug>/index.html): player, chapters, newsletter and transcript.
+    """An episode's page (episodes/<slug>/index.html): player, chapters, newsletter and transcript,
+    how to subscribe and share, and links to the `previous` and `following` episodes.
 
     `newsletter_html` is the output of `newsletter.render_html` (build/newsletter.html), cleaned to
     the newsletter's allowlist in case the file was edited by hand. The MP3, chapters.json and the
@@ -98,7 +208,20 @@ def render_episode_page(
         cover_name=cover_name,
         root="../../",
         newsletter_feed=NEWSLETTER_FEED,
+        previous=previous,
+        following=following,
+        episode_image=EPISODE_IMAGE,
+        embed_page=EMBED_PAGE,
+        page_url=episode_url(show, ep),
+        embed_snippet=embed_snippet(show, ep),
     )
+
+
+def embed_snippet(show: Show, ep: BuiltEpisode) -> str:
+    """The HTML another site pastes to show the episode's player (its title escaped for an attribute)."""
+    src, title = html.escape(episode_url(show, ep, EMBED_PAGE)), html.escape(clip_title(ep.title))
+    return (f'<iframe src="{src}" title="{title}" width="100%" height="180" style="border:0" '
+            'loading="lazy"></iframe>')
 
 
 def render_newsletter_feed(

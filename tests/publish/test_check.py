@@ -27,7 +27,7 @@ from podcast.models import BuiltEpisode, Category, Chapter, Cue
 from podcast.publish.check.media import measure_loudness
 from podcast.publish.check.problems import Subject
 from podcast.publish.check.site import Problem, check_site
-from podcast.publish.feed import episode_path, render_feed
+from podcast.publish.feed import EPISODE_IMAGE, episode_path, render_feed
 from podcast.publish.feed_ext import NAMESPACES
 from podcast.publish.site import render_newsletter_feed
 
@@ -106,6 +106,7 @@ def write_cover(path: Path, size: tuple[int, int] = (1400, 1400)) -> None:
 def make_site(root: Path) -> Site:
     (root / episode_path(SLUG)).mkdir(parents=True)
     write_cover(root / "cover.jpg")
+    write_cover(root / episode_path(SLUG, EPISODE_IMAGE))
     (root / "index.html").write_text("<!doctype html><title>Check Weekly</title>", "utf-8")
     (root / episode_path(SLUG, "index.html")).write_text("<!doctype html><title>Week 19</title>", "utf-8")
     episode = BuiltEpisode(

@@ -198,7 +198,7 @@ def test_subcategory_locked_and_png_cover(tmp_path: Path) -> None:
     root = etree.fromstring(render_feed(show, [make_episode(1, MAY_10)]))
     assert one(root, "//itunes:category[@text='Science']/itunes:category").get("text") == "Mathematics"
     assert one(root, "//podcast:locked").text == "yes"
-    assert one(root, "//itunes:image").get("href") == f"{BASE}cover.png"
+    assert one(root, "/rss/channel/itunes:image").get("href") == f"{BASE}cover.png"
     assert one(root, "/rss/channel/image/url").text == f"{BASE}cover.png"
 
 

@@ -28,10 +28,10 @@ from PIL import Image, ImageDraw
 from podcast.models import BuiltEpisode, Category, Chapter, Cue, Paper, Show, Summary
 from podcast.publish.site import (
     NEWSLETTER_FEED,
+    EpisodeSource,
     episode_page,
-    render_episode_page,
-    render_index,
     render_newsletter_feed,
+    render_site,
 )
 from podcast.writing.newsletter import notes_html, plain_description, render_html, render_markdown
 
@@ -222,14 +222,13 @@ def write_site(
     make_cover(root / COVER)
     (root / "feed.xml").write_text("<rss version='2.0'><channel><title>x</title></channel></rss>")
     newsletters = {}
+    sources = []
     for ep in episodes:
         folder = (root / episode_page(ep.slug)).parent
         folder.mkdir(parents=True, exist_ok=True)
         md = render_markdown(ep.title, ep.published.date(), INTRO, SUMMARIES, OUTRO)
         newsletters[ep.slug] = render_html(md)
-        cues = cues_for(ep.chapters)
-        page = render_episode_page(SHOW, ep, newsletters[ep.slug], cues, COVER, template_dirs=template_dirs)
-        (folder / "index.html").write_text(page, encoding="utf-8")
+        sources.append(EpisodeSource(ep, newsletters[ep.slug], cues_for(ep.chapters)))
         if real_audio and ep.number == 2:
             make_mp3(folder / ep.audio, ep.duration)
         else:
@@ -238,6 +237,7 @@ def write_site(
         (folder / ep.chapters_json).write_text(json.dumps({"version": "1.2.0", "chapters": chapters}))
         for name in (ep.transcripts.vtt, ep.transcripts.srt, ep.transcripts.json):
             (folder / name).write_text("WEBVTT\n")
-    (root / "index.html").write_text(render_index(SHOW, episodes, COVER, template_dirs=template_dirs))
+    for rel, data in render_site(SHOW, sources, COVER, template_dirs=template_dirs).items():
+        (root / rel).write_bytes(data)
     (root / NEWSLETTER_FEED).write_bytes(render_newsletter_feed(SHOW, episodes, newsletters))
     return SampleSite(root, episodes, cues_for(episodes[1].chapters))

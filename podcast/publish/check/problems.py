@@ -64,17 +64,26 @@ class Findings:
             self.feed(f"{what} {url!r} is outside the site's base URL {self.base}; set base_url in "
                       "podcast.toml and publish again")
             return None
+        path = self.path_of(url)
+        if path is None:
+            self.feed(f"{what} {url!r} leaves the site's folder")
+            return None
+        if not path.is_file():
+            self.feed(f"{what} {url} names {self.rel(path)}, which is not in the site; publish again")
+            return None
+        return path
+
+    def path_of(self, url: str) -> Path | None:
+        """Where in the site a URL under the base URL points (a folder's URL: its index.html), whether
+        or not the file exists; None for a URL outside the base URL or one that leaves the site."""
+        if self.base is None or not url.startswith(self.base):
+            return None
         rel = unquote(urlsplit(url[len(self.base) :]).path)
         if rel == "" or rel.endswith("/"):
             rel += "index.html"
         if ".." in rel.split("/") or rel.startswith("/"):
-            self.feed(f"{what} {url!r} leaves the site's folder")
             return None
-        path = self.root / rel
-        if not path.is_file():
-            self.feed(f"{what} {url} names {rel}, which is not in the site; publish again")
-            return None
-        return path
+        return self.root / rel
 
 
 def text(el: Any, path: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast.errors import PublishError
-from podcast.publish.check import chapters, feed, markup, media, sidecars
+from podcast.publish.check import chapters, feed, markup, media, pages, podcast_tags, sidecars
 from podcast.publish.check.items import Item, ItemRules
 from podcast.publish.check.media import MAX_TRUE_PEAK, TARGET_LUFS, LoudnessRule
 from podcast.publish.check.problems import Findings, Problem, text
@@ -77,6 +77,7 @@ def _check(found: Findings, now: datetime, loudness: LoudnessRule | None) -> int
     channel = feed.parse_feed(found)
     if channel is not None:
         feed.check_channel(found, channel, now)
+        podcast_tags.check_channel(found, channel)
         markup.check_markup(found, channel, FEED_PATH)
         items = channel.findall("item")
         if not items:
@@ -85,6 +86,7 @@ def _check(found: Findings, now: datetime, loudness: LoudnessRule | None) -> int
         for n, item in enumerate(items, start=1):
             _episode(found, rules, item, Item(n, text(item, "title")), loudness)
     sidecars.check_pages(found)
+    pages.check_index(found)
     markup.check_newsletter_feed(found)
     return len(items)
 
@@ -100,5 +102,7 @@ def _episode(found: Findings, rules: ItemRules, item: Any, it: Item, loudness: L
     chapters.check_chapters_json(found, item, where, seconds, id3_chapters)
     chapters.check_psc(found, item, where, seconds, id3_chapters)
     sidecars.check_transcripts(found, item, where, seconds)
+    podcast_tags.check_item(found, item, where, seconds)
+    pages.check_episode_page(found, item, where)
     if mp3 is not None and loudness is not None:
         media.check_loudness(found, mp3, loudness)
