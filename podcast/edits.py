@@ -55,6 +55,16 @@ class Generated:
         self._made.add(rel)
         return text
 
+    def is_users(self, path: Path) -> bool:
+        """Whether `path` holds a person's text (written or edited by hand), which `produce` keeps as
+        it is whatever its inputs: nothing needs fetching to make it."""
+        record = self.state.get(path.relative_to(self.folder).as_posix())
+        try:
+            current = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):  # missing, or `produce` says what is wrong with it
+            return False
+        return record is None or record["sha"] != _sha(current)
+
     def save(self) -> None:
         """Write the records, merged into what the file holds now: the ones this run made win, and a
         record of another run is never dropped (an unreadable file is replaced by this run's)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +148,30 @@ def episodes(root: Path) -> list[tuple[Path, BuiltEpisode]]:
         if audio.stat().st_size != ep.audio_bytes:
             raise ConfigError(f"{audio}: does not match {MANIFEST} (a build was interrupted); build it again")
     return sorted(found, key=lambda pe: (pe[1].published, pe[1].slug))
+
+
+def recorded(folder: Path) -> BuiltEpisode | None:
+    """The sound record of the episode in `folder` from its last build; None when it was never built
+    or its record is not sound (a copied folder's names another slug)."""
+    path = build_dir(folder) / MANIFEST
+    try:
+        return load(path) if path.is_file() else None
+    except ConfigError:
+        return None
+
+
+def next_number(episodes_dir: Path, folder: Path, day: date) -> int:
+    """The number of an episode built for the first time: one more than the highest among the show's
+    built episodes dated before it (by date, then folder name). An episode never built, like the
+    sample `podcast init` writes, counts for nothing; a deleted one leaves its number unused.
+
+    Builds keep the number they first recorded (see `recorded`), so no published episode is renumbered.
+    """
+    before = [
+        ep.number
+        for other in sorted(episodes_dir.glob(f"*/build/{MANIFEST}"))
+        if (built := other.parent.parent).name != folder.name
+        and (ep := recorded(built)) is not None
+        and (ep.published.date(), ep.slug) < (day, folder.name)
+    ]
+    return 1 + max(before, default=0)

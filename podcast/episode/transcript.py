@@ -34,12 +34,14 @@ def make_cues(sentences: Sequence[tuple[float, float, str, str]]) -> list[Cue]:
     """Cues from (start, end, speaker name, text) sentences, as timed in the synthesized audio.
 
     A sentence too long for one cue is split at word boundaries into pieces of similar length, its
-    time divided in proportion to characters. Times are rounded to milliseconds, cues never
-    overlap or go backwards, and each lasts at least 1 ms (later cues shift by that much at most).
+    time divided in proportion to characters. A sentence with no text continues the one before
+    (the voice said a written sentence in two pieces): its time is added to that one's. Times are
+    rounded to milliseconds, cues never overlap or go backwards, and each lasts at least 1 ms
+    (later cues shift by that much at most).
     """
     cues: list[Cue] = []
     clock = 0.0
-    for start, end, speaker, text in sentences:
+    for start, end, speaker, text in _joined(sentences):
         words = _split_long_words(text.split())
         if not words:
             continue
@@ -50,6 +52,21 @@ def make_cues(sentences: Sequence[tuple[float, float, str, str]]) -> list[Cue]:
             cues.append(Cue(start=t0, end=t1, speaker=speaker, text=piece))
         clock = finish
     return cues
+
+
+def _joined(sentences: Sequence[tuple[float, float, str, str]]) -> list[tuple[float, float, str, str]]:
+    """The sentences with each textless one's time added to the sentence before it (same speaker).
+
+    >>> _joined([(0.0, 1.0, "Ada", "A long sentence."), (1.2, 2.0, "Ada", ""), (2.5, 3.0, "Bo", "")])
+    [(0.0, 2.0, 'Ada', 'A long sentence.'), (2.5, 3.0, 'Bo', '')]
+    """
+    out: list[tuple[float, float, str, str]] = []
+    for start, end, speaker, text in sentences:
+        if not text.split() and out and out[-1][2] == speaker and out[-1][3].split():
+            out[-1] = (out[-1][0], max(end, out[-1][1]), speaker, out[-1][3])
+        else:
+            out.append((start, end, speaker, text))
+    return out
 
 
 def _split_long_words(words: list[str]) -> list[str]:

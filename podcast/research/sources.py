@@ -115,13 +115,17 @@ class Newsletter:
 
 def parse_newsletter(text: str, path: Path) -> Newsletter:
     """Intro text, then `# Paper title` sections (a URL line and an italic author line may follow
-    the heading), then after a `---` line the closing text. HTML comments are skipped, except a
-    leading `<!-- title: ... -->` which names the newsletter. The text is made safe first
+    the heading), then after a `---` line the closing text. A first line
+    `<!-- papercast: Title | YYYY-MM-DD -->` gives the newsletter's title and date (papercast's own
+    newsletters start with it). Other HTML comments are skipped, except the markers of text for one
+    medium only (podcast.writing.markers), kept for the build. The text is made safe first
     (podcast.text.clean); titles and names are one line each."""
+    from podcast.writing.markers import MARKER
+
     text = clean(text)
     head = re.match(r"\s*<!--\s*papercast:\s*(.*?)\s+\|\s+(\d{4}-\d{2}-\d{2})\s*-->", text)
     title, day = (one_line(head.group(1)), head.group(2)) if head else ("", "")
-    body = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    body = re.sub(r"<!--.*?-->", lambda m: m.group() if MARKER.fullmatch(m.group()) else "", text, flags=re.S)
     # A closing run of '#' is ATX heading decoration only after a space ("C#" keeps its '#').
     parts = re.split(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", body, flags=re.M)
     if len(parts) < 3:

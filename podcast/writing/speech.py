@@ -4,7 +4,8 @@ Script lines come from paper abstracts, LLM summaries and hand-edited Markdown; 
 own G2P, piper's espeak-ng) read digits and ordinary punctuation well but stumble on markup, symbols,
 long URLs and other scripts (espeak says "Chinese letter" for every hanzi). `speakable` rewrites a
 line so both read it the same sensible way, and `split_sentences` cuts the result into the pieces
-that are synthesized one at a time and become one transcript cue each.
+that are synthesized one at a time. `spoken_and_written` pairs each piece with the sentence as written
+(its markup gone, its numbers and symbols kept), which transcripts show with the piece's timing.
 
 `speakable` is a fixed sequence of small rewrites (STEPS), most driven by a table, each seeing only
 what the previous ones left: Markdown blocks, code and links; formulas; HTML; URLs; emphasis;
@@ -31,7 +32,7 @@ from podcast.writing.speech_markup import (
 from podcast.writing.speech_math import read_formulas
 from podcast.writing.speech_numbers import read_numbers
 
-__all__ = ["MAX_PIECE", "SPEAKABLE_PUNCTUATION", "speakable", "split_sentences"]
+__all__ = ["MAX_PIECE", "SPEAKABLE_PUNCTUATION", "speakable", "split_sentences", "spoken_and_written"]
 
 MAX_PIECE = 300
 """Longest piece (characters) split_sentences returns; longer sentences are cut at clause punctuation."""
@@ -401,3 +402,45 @@ def split_sentences(text: str, limit: int = MAX_PIECE) -> list[str]:
     """
     text = " ".join(text.split())
     return [piece for sentence in _sentences(text) if sentence for piece in _fit(sentence, limit)]
+
+
+WRITTEN_STEPS: tuple[Callable[[str], str], ...] = (
+    markdown_blocks, markdown_code, markdown_links, strip_html, markdown_emphasis
+)
+"""What a transcript drops of written text: markup only. "70B" and "0.1%" stay as the reader wrote them."""
+
+
+def spoken_and_written(text: str) -> list[tuple[str, str]]:
+    """(spoken piece, written text) for each piece split_sentences(speakable(text)) gives: the voice says
+    the first, a transcript shows the second over the same time. The written text is the sentence as
+    written, on the piece where that sentence starts; a piece continuing a sentence gets "" (its time
+    belongs to the cue before). Text the two cannot be matched in shows the spoken pieces themselves.
+
+    >>> spoken_and_written("**DeepSeek-V2** has 236B parameters. It saves 42.5% of cost!")
+    [('DeepSeek-V2 has 236 billion parameters.', 'DeepSeek-V2 has 236B parameters.'), \
+('It saves 42.5 percent of cost!', 'It saves 42.5% of cost!')]
+    >>> spoken_and_written("one, two, three, four.")[0]
+    ('One, two, three, four.', 'one, two, three, four.')
+    """
+    spoken = split_sentences(speakable(text))
+    shown = text
+    for step in WRITTEN_STEPS:
+        shown = step(shown)
+    written = [w for w in _sentences(" ".join(shown.split())) if w]
+    said = [speakable(w).lower().split() for w in written]
+    words = [len(s.split()) for s in spoken]
+    if [w for ws in said for w in ws] != " ".join(spoken).lower().split():
+        return [(s, s) for s in spoken]
+    starts: dict[int, list[str]] = {}
+    at = 0
+    for sentence, sentence_words in zip(written, said, strict=True):
+        if sentence_words:  # a sentence with nothing to say (an emoji) has no time to show it in
+            starts.setdefault(at, []).append(sentence)
+        at += len(sentence_words)
+    out: list[tuple[str, str]] = []
+    at = 0
+    for piece, n in zip(spoken, words, strict=True):
+        shown_here = [w for i in range(at, at + n) for w in starts.get(i, [])]
+        out.append((piece, " ".join(shown_here)))
+        at += n
+    return out
