@@ -38,6 +38,29 @@ EXAMPLES = {
         "      --include 'kv cache' --include attention --exclude diffusion --max 20\n"
         "  podcast new episodes/2024-05-17 --pick"
     ),
+    "history": (
+        "The seed workflow's CSV files: header Title,ArXiv Link,Paper Date,Date Added.\n"
+        "import: every row of DOWNLOADED.csv (papers read) is seen and every row of --kept KEPT.csv\n"
+        "picked, on its Date Added; a bad file imports nothing. export: every paper seen (Date Added:\n"
+        "first seen), or with --kept the picked ones (Date Added: when picked).\n\n"
+        "example:\n  podcast history import papers_downloaded.csv --kept papers_kept.csv\n"
+        "  podcast history export seen.csv && podcast history export --kept kept.csv"
+    ),
+    "rank": (
+        "Scores each paper in [0, 1] by what the show picked before (the history: 'podcast history\n"
+        "import', finds and episodes), with a reason. Under 10 picked papers: ordered by date.\n\n"
+        "example:\n  podcast rank candidates.csv          # Title,ArXiv Link,Paper Date,Date Added\n"
+        "  podcast rank --arxiv 2405.04517 2405.04434 --json"
+    ),
+    "week": (
+        "Finds the last [find] days' papers not in an episode yet, ranks them, makes episodes/<DATE> of\n"
+        "the best [find] pick (best first), builds and publishes it, and only then records the week.\n"
+        "Any failure publishes nothing and leaves no episode behind; a rerun starts over (from the cache).\n"
+        "Exit 0: published, or nothing to do (no new papers); 1: an error, nothing published.\n\n"
+        "example:\n  podcast week --dry-run        # what it would pick, with scores and reasons\n"
+        "  podcast week                  # e.g. from cron: 0 6 * * FRI cd /path/to/show && podcast week\n"
+        "  podcast week --to s3://my-bucket/podcast"
+    ),
     "build": "example:\n  podcast build episodes/2024-05-10-xlstm-deepseek-v2",
     "publish": (
         "Every publish ends with `podcast check`; a site that fails it is never uploaded.\n"
@@ -128,6 +151,27 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--all", action="store_true",
                    help="list papers of earlier finds again (not those in episodes)")
 
+    c = cmd("history", "Import or export the show's reading history (papers seen and picked) as CSV.")
+    actions = c.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = actions.add_parser("import", help="read the seed workflow's CSV files into the history")
+    a.add_argument("downloaded", type=Path, metavar="DOWNLOADED.csv", help="papers read: each becomes seen")
+    a.add_argument("--kept", type=Path, metavar="KEPT.csv", help="papers kept: each becomes seen and picked")
+    a = actions.add_parser("export", help="write the history as the seed workflow's CSV")
+    a.add_argument("file", type=Path, metavar="FILE.csv")
+    a.add_argument("--kept", action="store_true",
+                   help="only the picked papers, dated when picked (default: every paper seen)")
+
+    c = cmd("rank", "Score candidate papers by the show's history, best first, each with a reason.")
+    c.add_argument("file", type=Path, nargs="?", metavar="FILE.csv",
+                   help="the papers, in the history's CSV format (Title,ArXiv Link,Paper Date,Date Added)")
+    c.add_argument("--arxiv", nargs="+", metavar="ID", help="papers the history knows, by arXiv id or link")
+    c.add_argument("--json", action="store_true", help="print a JSON list of {id, title, score, why}")
+
+    c = cmd("week", "The whole week in one command: find, rank, pick, new, build, publish.")
+    c.add_argument("--dry-run", action="store_true", help="show what would be picked and why; write nothing")
+    c.add_argument("--until", metavar="DATE", help="the week's last day, the episode's date (default: today)")
+    c.add_argument("--to", metavar="s3://BUCKET/PREFIX", help="publish to S3 instead of the [publish] site")
+
     c = cmd("build", "Build an episode: summaries, script, speech, mix, tags, transcripts, newsletter.")
     c.add_argument("episode_dir", type=Path)
 
@@ -176,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "voices": _voices,
         "say": _say,
+        "history": _lazy("podcast.editor.commands", "history"),
+        "rank": _lazy("podcast.editor.commands", "rank"),
     }
     try:
         commands[args.command](args)

@@ -92,6 +92,21 @@ class History:
     """Episode folders built with it."""
 
 
+IMPORTED = "(imported)"
+"""The episode name of a pick from an imported history (no folder has parentheses-only names)."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One paper of a reading history: the seed workflow's CSV row, as `podcast history` moves it."""
+
+    listing: Listing
+    seen: datetime
+    """When it was first read (its "Date Added"), timezone-aware."""
+    picked: datetime | None
+    """When it was kept; None if it was passed over."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -216,6 +231,55 @@ class Ledger:
             tuple(r[0] for r in picks),
             tuple(r[0] for r in pubs),
         )
+
+    # -- what the editor learns from ------------------------------------------------------------
+
+    def decided(self) -> list[tuple[Listing, bool]]:
+        """Every paper seen before the last pick, oldest first, and whether it was picked: papers seen
+        after it (the current find's) are undecided yet. Papers picked but never seen (a hand-written
+        episode.toml) have no title here and are left out."""
+        rows = self.db.execute(
+            "SELECT listing, EXISTS (SELECT 1 FROM pick WHERE pick.paper = paper.id) FROM paper "
+            "WHERE first_seen <= (SELECT max(at) FROM pick) ORDER BY first_seen, id"
+        )
+        return [(_from_json(listing), bool(picked)) for listing, picked in rows]
+
+    def listings(self, paper_ids: Sequence[str]) -> dict[str, Listing]:
+        """The listings of these papers (base ids) that the ledger has, by id."""
+        found: dict[str, Listing] = {}
+        for pid in dict.fromkeys(paper_ids):
+            row = self.db.execute("SELECT listing FROM paper WHERE id = ?", (pid,)).fetchone()
+            if row:
+                found[pid] = _from_json(row[0])
+        return found
+
+    def import_history(self, entries: Sequence[Imported], query: str) -> None:
+        """Papers of an imported history, all at once or none: each seen at its date (an earlier
+        date than the ledger's wins), a kept one also picked, as episode IMPORTED. A paper the
+        ledger already lists keeps its listing (a find's has the abstract)."""
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO paper (id, first_seen, first_query, listing) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)",
+                [(e.listing.base_id, e.seen.isoformat(), query, _to_json(e.listing)) for e in entries],
+            )
+            self.db.executemany(
+                "INSERT INTO pick (paper, episode, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (paper, episode) DO UPDATE SET at = min(at, excluded.at)",
+                [(e.listing.base_id, IMPORTED, e.picked.isoformat()) for e in entries if e.picked],
+            )
+
+    def exported(self) -> list[Imported]:
+        """Every paper seen, oldest first, with when it was first seen and first picked (if it was)."""
+        rows = self.db.execute(
+            "SELECT listing, first_seen, (SELECT min(at) FROM pick WHERE pick.paper = paper.id) FROM paper "
+            "ORDER BY first_seen, id"
+        )
+        return [
+            Imported(_from_json(listing), datetime.fromisoformat(seen),
+                     datetime.fromisoformat(picked) if picked else None)
+            for listing, seen, picked in rows
+        ]
 
     def _remember(self, listings: Sequence[Listing], query: str, at: str) -> None:
         self.db.executemany(
