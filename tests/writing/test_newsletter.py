@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import lxml.html
-import pytest
 
 from podcast.models import Chapter, Paper, Summary
+from podcast.research.sources import parse_newsletter
 from podcast.writing.newsletter import NOTES_TAGS, notes_html, plain_description, render_html, render_markdown
 
 NASTY_TITLE = 'Q&A: "Attention" <script>alert(1)</script> & [more] *bold* snake_case \\ &amp;'
@@ -102,15 +102,45 @@ def test_format_reads_back_to_what_was_written() -> None:
 
 
 def test_the_product_importer_reads_it_back() -> None:
-    sources = pytest.importorskip("podcast.research.sources")
     summaries = (Summary(paper("xLSTM: *Extended* LSTM & Q&A <b>", EIGHT, "https://arxiv.org/abs/2405.04517"),
                          "Body one.\n\nMore."), SUMMARIES[1])
     md = render_markdown("Week 20", DAY, "Intro.", summaries, "Outro.")
-    letter = sources.parse_newsletter(md, Path("newsletter.md"))
+    letter = parse_newsletter(md, Path("newsletter.md"))
     assert (letter.intro, letter.outro) == ("Intro.", "Outro.")
     got = [(p.title, p.url, p.authors, text) for p, text in letter.papers]
     assert got == [(summaries[0].paper.title, summaries[0].paper.url, EIGHT[:6], "Body one.\n\nMore."),
                    ("Plain paper", "", ("Ann Lee", "Bo Chen"), SUMMARIES[1].text)]
+
+
+SECTIONED = (
+    "We train it.\n\n## Results\n\nIt wins, in C# and F# too.\n\n---\n\n# Method\n\nGates.\n\n"
+    "### Notes\nSmall ones. ## not a heading"
+)
+
+
+def test_headings_and_rules_inside_summaries_stay_inside_them() -> None:
+    """A summary's '## Results' is a subheading of that paper, never a second paper; its '# ' and
+    '---' lines are written as '## ' and '- - -' (the same heading and rule to a reader), so only
+    the newsletter's own lines start a paper or the closing text."""
+    summaries = (
+        Summary(paper("First: with sections", ("Ann Lee",), "https://arxiv.org/abs/2405.04517"), SECTIONED),
+        Summary(paper("Second"), "Short.\n\n## Limitations\n\nFew.\n\n## Results\n\nGood."),
+    )
+    md = render_markdown("W", DAY, "Hi.\n\n## This week\n\n---\n\nMore.", summaries, "Bye.\n\n---\n\n# PS")
+    letter = parse_newsletter(md, Path("newsletter.md"))
+    assert [(p.title, p.url, p.authors) for p, _ in letter.papers] == [
+        ("First: with sections", "https://arxiv.org/abs/2405.04517", ("Ann Lee",)),
+        ("Second", "", ()),
+    ]
+    assert [text for _, text in letter.papers] == [
+        "We train it.\n\n## Results\n\nIt wins, in C# and F# too.\n\n- - -\n\n## Method\n\nGates.\n\n"
+        "### Notes\nSmall ones. ## not a heading",
+        "Short.\n\n## Limitations\n\nFew.\n\n## Results\n\nGood.",
+    ]
+    assert (letter.intro, letter.outro) == ("Hi.\n\n## This week\n\n- - -\n\nMore.", "Bye.\n\n- - -\n\n## PS")
+    # Read back and written again, it is the same newsletter.
+    again = render_markdown("W", DAY, letter.intro, [Summary(p, t) for p, t in letter.papers], letter.outro)
+    assert again == md
 
 
 # --- HTML ---------------------------------------------------------------------------------------------
