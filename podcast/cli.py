@@ -314,8 +314,10 @@ def _find(args: argparse.Namespace) -> None:
                                 include=args.include, exclude=args.exclude, max=args.max)
     t0 = time.perf_counter()
     found = discover.find(cfg, query, again=args.all)
-    for i, listing in enumerate(found.listings, 1):
-        print(discover.format_listing(i, listing))
+    for line in found.lines():
+        print(line)
+    if found.ranking and found.listings:
+        print(found.ranking.note)
     n = len(found.listings)
     before = f"; {found.skipped} listed before or in an episode left out" if found.skipped else ""
     then = "; choose with: podcast new episodes/NAME --pick" if n else ""

@@ -1,9 +1,11 @@
 """Finding an episode's papers on arXiv.
 
-`podcast find` lists the papers of a period, newest first, in the show's categories and matching its
-terms, leaving out every paper an earlier `find` listed or an episode already has (the ledger).
-`podcast new --pick` chooses among the last find's papers in the terminal, `--from-find` takes them
-all, and `--arxiv ID ...` takes papers by id or link. Each remembers what it picked.
+`podcast find` lists the papers of a period in the show's categories and matching its terms, leaving
+out every paper an earlier `find` listed or an episode already has (the ledger), best first by the
+editor's ranking (podcast.editor: learned from what the show picked; newest first until it has
+enough history). `podcast new --pick` chooses among the last find's papers in the terminal, the top
+`[find] pick` preselected once the ranking is learned; `--from-find` takes them all, and `--arxiv ID
+...` takes papers by id or link. Each remembers what it picked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podcast.config import ShowConfig
 from podcast.errors import InputError
@@ -20,6 +23,9 @@ from podcast.research.arxiv import ArxivClient, Listing, endpoint
 from podcast.research.ledger import Ledger
 from podcast.scaffold import check_new_episode, new_from_papers
 from podcast.settings import ARXIV_CATEGORY, FindSettings
+
+if TYPE_CHECKING:
+    from podcast.editor.rank import Ranking, Scored
 
 SCAN_LIMIT = 2000
 """Papers one `find` reads at most while skipping those seen before (20 pages of arXiv's answers)."""
@@ -128,16 +134,26 @@ def _date(text: str, option: str) -> date:
 class Found:
     query: FindQuery
     listings: tuple[Listing, ...]
-    """The papers to offer, newest first."""
+    """The papers to offer, best first (newest first without a learned ranking)."""
     skipped: int
     """Papers that matched but were listed before or are in an episode already."""
+    ranking: Ranking | None = None
+    """How the listings were ordered, their scores and reasons."""
+
+    def lines(self) -> list[str]:
+        """The listing as `podcast find` prints it, scores and reasons with a learned ranking."""
+        if self.ranking is None or not self.ranking.learned:
+            return [format_listing(i, x) for i, x in enumerate(self.listings, 1)]
+        return [format_listing(i, s.listing, s) for i, s in enumerate(self.ranking.scored, 1)]
 
 
 def find(
     cfg: ShowConfig, query: FindQuery, *, again: bool = False, client: ArxivClient | None = None
 ) -> Found:
     """The papers of the query not offered before (with `again`: not in an episode yet), recorded
-    in the ledger as seen and as the list that `new --pick` chooses from."""
+    in the ledger as seen and as the list that `new --pick` chooses from, best first."""
+    from podcast.editor.rank import rank_listings
+
     client = client or ArxivClient(endpoint(cfg))
     with Ledger.open(cfg.root) as ledger:
         ledger.sync(cfg.root)
@@ -153,8 +169,11 @@ def find(
                 listings.append(listing)
             if len(listings) >= query.max or scanned >= SCAN_LIMIT:
                 break
-        ledger.record_run(query.search_query(), listings)
-    return Found(query, tuple(listings), skipped)
+    ranking = rank_listings(cfg, listings)
+    ranked = tuple(s.listing for s in ranking.scored)
+    with Ledger.open(cfg.root) as ledger:
+        ledger.record_run(query.search_query(), ranked)
+    return Found(query, ranked, skipped, ranking)
 
 
 def _mentions(listing: Listing, terms: Sequence[str]) -> bool:
@@ -162,8 +181,9 @@ def _mentions(listing: Listing, terms: Sequence[str]) -> bool:
     return any(t.lower() in text for t in terms)
 
 
-def format_listing(number: int, listing: Listing) -> str:
-    """Two lines for the terminal: number, id, date and title; then authors and categories.
+def format_listing(number: int, listing: Listing, scored: Scored | None = None) -> str:
+    """Two lines for the terminal: number, id, date and title; then authors and categories; with a
+    learned score, the score before the title and the reason on a third line.
 
     >>> from datetime import datetime, UTC
     >>> when = datetime(2024, 5, 7, 17, 59, tzinfo=UTC)
@@ -173,8 +193,10 @@ def format_listing(number: int, listing: Listing) -> str:
                                  M. Beck, K. Pöppel, M. Spanring et al.  [cs.LG]
     """
     authors = ", ".join(listing.authors[:3]) + (" et al." if len(listing.authors) > 3 else "")
-    head = f"{number:3d}. {listing.id:<11} {listing.submitted:%Y-%m-%d}  {listing.title}"
-    return f"{head}\n{'':29}{authors}  [{' '.join(listing.categories)}]"
+    score = f"{scored.score:.2f}  " if scored else ""
+    head = f"{number:3d}. {listing.id:<11} {listing.submitted:%Y-%m-%d}  {score}{listing.title}"
+    text = f"{head}\n{'':29}{authors}  [{' '.join(listing.categories)}]"
+    return f"{text}\n{'':29}{scored.why}" if scored else text
 
 
 # -- picking and making an episode -------------------------------------------------------------------
@@ -223,16 +245,27 @@ def parse_selection(text: str, count: int) -> list[int]:
 
 
 def choose(
-    listings: Sequence[Listing], ask: Callable[[str], str | None], say: Callable[[str], None]
+    listings: Sequence[Listing],
+    ask: Callable[[str], str | None],
+    say: Callable[[str], None],
+    *,
+    scored: Sequence[Scored] = (),
+    top: int = 0,
 ) -> list[Listing]:
     """Show the list and ask until the answer is a valid selection; `ask` returns None at the end
-    of input. InputError when nothing is chosen."""
+    of input. InputError when nothing is chosen. With `scored` (a learned ranking, in the order of
+    `listings`) each paper shows its score and reason; with `top`, an empty answer takes the first
+    `top` (preselected) and 'none' cancels."""
     for i, listing in enumerate(listings, 1):
-        say(format_listing(i, listing))
+        say(format_listing(i, listing, scored[i - 1] if scored else None))
+    top = min(top, len(listings))
+    default = f"Enter for the top {top}, 1-{top}; none to cancel" if top else "empty to cancel"
     while True:
-        answer = ask(f"papers for the episode (e.g. 1-3,5 or all; empty to cancel) [1-{len(listings)}]: ")
-        if not answer or not answer.strip():
+        answer = ask(f"papers for the episode (e.g. 1-3,5 or all; {default}) [1-{len(listings)}]: ")
+        if answer is None or answer.strip().lower() == "none" or not (answer.strip() or top):
             raise InputError("nothing picked; no episode was created")
+        if not answer.strip():
+            return list(listings[:top])
         try:
             return [listings[n - 1] for n in parse_selection(answer, len(listings))]
         except InputError as e:
@@ -261,7 +294,15 @@ def new_from_find(
     check_new_episode(folder)
     listings = candidates(cfg)
     if ask is not None:
-        listings = choose(listings, ask, say)
+        from podcast.editor.rank import rank_listings
+
+        ranking = rank_listings(cfg, listings)
+        if ranking.learned:
+            say(ranking.note)
+            listings = [s.listing for s in ranking.scored]
+            listings = choose(listings, ask, say, scored=ranking.scored, top=cfg.find.pick)
+        else:
+            listings = choose(listings, ask, say)
     return _make(cfg, folder, listings, "podcast find", title, day), listings
 
 
