@@ -23,8 +23,10 @@ from podcast.settings import (
     MAX_PAUSE,
     PROSE,
     TEXT,
+    TOML_KEY,
     AudioSettings,
     FindSettings,
+    MailSettings,
     PublishSettings,
     ScriptSettings,
     SiteSettings,
@@ -61,6 +63,7 @@ class ShowFile:
     audio: AudioSettings = field(default_factory=AudioSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     find: FindSettings = field(default_factory=FindSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
 
 
@@ -135,6 +138,7 @@ class ShowConfig:
     """[script], its prompt path made absolute."""
     dialogue: bool = False
     """Each paper is an exchange between the hosts written by the LLM ([script] dialogue resolved)."""
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def cache_dir(self) -> Path:
@@ -175,20 +179,22 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
     podcast.errors.ConfigError: host.toml: unknown key 'voyce'; allowed: engine, voice, name, speed
     """
     assert dataclasses.is_dataclass(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.metadata.get(TOML_KEY, f.name): f for f in dataclasses.fields(cls)}
     for key in table:
         if key not in fields:
             raise ConfigError(f"{where}: unknown key '{key}'; allowed: {', '.join(fields)}")
     hints = typing.get_type_hints(cls)
-    values = {key: _coerce(value, hints[key], f"{where}: {key}") for key, value in table.items()}
+    values = {fields[key].name: _coerce(value, hints[fields[key].name], f"{where}: {key}")
+              for key, value in table.items()}
+    names = {f.name: f for f in fields.values()}
     for key, value in values.items():
-        sanitize = fields[key].metadata.get(TEXT)
+        sanitize = names[key].metadata.get(TEXT)
         if sanitize is not None:
             values[key] = tuple(map(sanitize, value)) if isinstance(value, tuple) else sanitize(value)
     missing = [
         name
         for name, f in fields.items()
-        if name not in values
+        if f.name not in values
         and f.default is dataclasses.MISSING
         and f.default_factory is dataclasses.MISSING
     ]
@@ -345,6 +351,7 @@ def load_show(root: Path) -> ShowConfig:
         lexicon=load_lexicon(root / "voices" / "lexicon.toml"),
         script=script_settings,
         dialogue=dialogue,
+        mail=raw.mail,
     )
 
 

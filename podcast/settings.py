@@ -179,3 +179,75 @@ class SiteSettings:
     def apps(self) -> tuple[tuple[str, str], ...]:
         """(app name, URL) of each app the show is listed in, in SUBSCRIBE_APPS order."""
         return tuple((label, getattr(self, key)) for key, label in SUBSCRIBE_APPS if getattr(self, key))
+
+
+TOML_KEY = "papercast.key"
+"""Metadata key of a field whose key in the TOML file is not its name: `from`, a Python keyword."""
+
+SMTP_TLS = ("starttls", "ssl", "none")
+EMAIL_ADDRESS = re.compile(
+    r"(?=.{3,254}\Z)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+"""An address of the mail `podcast mail` sends: ASCII, a dotted local part, a domain with a TLD."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The [mail] table: how `podcast mail` sends the newsletter. The password is never here: it is
+    read from PODCAST_SMTP_PASSWORD."""
+
+    smtp: str = field(default="", metadata=LINE)
+    """The server as "host:port", e.g. "smtp.example.org:587"; empty: only --dry-run and --eml work."""
+    sender: str = field(default="", metadata={**LINE, TOML_KEY: "from"})
+    """The From address, "news@example.org" or "Papers & Pods <news@example.org>"; empty: the show's
+    email, named after the show."""
+    tls: str = "starttls"
+    """"starttls" (port 587), "ssl" (port 465, TLS from the first byte) or "none" (a relay on this
+    machine or network)."""
+    user: str = field(default="", metadata=LINE)
+    """The login; empty: no login."""
+    per_minute: int = 60
+    """Messages per minute at most, paced evenly."""
+    unsubscribe: tuple[str, ...] = field(default=(), metadata=LINE)
+    """Where a reader leaves the list: a "mailto:" address and/or an https URL ("{email}" in either
+    becomes the reader's address). Mail providers require it of newsletters; `podcast mail` does too."""
+
+    def __post_init__(self) -> None:
+        if self.smtp:
+            host, _, port = self.smtp.rpartition(":")
+            if not host or not re.fullmatch(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", host) or not (
+                port.isdigit() and 1 <= int(port) <= 65535
+            ):
+                raise ConfigError(f'smtp must be "host:port" like "smtp.example.org:587", not {self.smtp!r}')
+        if self.tls not in SMTP_TLS:
+            raise ConfigError(f'tls must be "starttls", "ssl" or "none", not {self.tls!r}')
+        if self.sender and not EMAIL_ADDRESS.fullmatch(self.sender.rpartition("<")[2].rstrip(">").strip()):
+            raise ConfigError('from must be an address like "news@example.org" or '
+                              f'"Name <news@example.org>", not {self.sender!r}')
+        if not 1 <= self.per_minute <= 100_000:
+            raise ConfigError(f"per_minute must be from 1 to 100000, not {self.per_minute}")
+        kinds = [_unsubscribe_kind(u) for u in self.unsubscribe]
+        if len(set(kinds)) != len(kinds):
+            raise ConfigError("unsubscribe: give at most one mailto: address and one https URL")
+
+    @property
+    def host(self) -> str:
+        return self.smtp.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.smtp.rpartition(":")[2])
+
+
+def _unsubscribe_kind(target: str) -> str:
+    """"mailto" or "https" for a valid unsubscribe target; ConfigError for anything else."""
+    bare = target.replace("{email}", "x")
+    if target.startswith("mailto:"):
+        address = bare[len("mailto:") :].partition("?")[0]
+        if EMAIL_ADDRESS.fullmatch(address) and re.fullmatch(r"[!#-;=?-~]*", bare):
+            return "mailto"
+    elif HTTPS_URL.fullmatch(bare):
+        return "https"
+    raise ConfigError(f"unsubscribe: {target!r} is neither a mailto: address nor an https:// URL "
+                      "(without spaces, quotes or angle brackets)")

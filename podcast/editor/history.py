@@ -7,7 +7,7 @@ link that is no link) is rejected with its line number and nothing is imported.
 A link may be an arXiv abs, pdf or html page (any version), a bare id, or an old-style id
 (hep-th/9711200); rows of the same paper are one paper, first read on the earliest of their dates.
 A link to another site (a blog post) has no arXiv id, which is what the ledger keys papers by: such
-rows are counted and skipped, not imported.
+rows are counted and skipped, not imported. An arxiv.org link without a valid id is an error.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _row(path: Path, line: int, record: dict[str | None, str | list[str] | None]
     if not title:
         raise InputError(f"{where}: no title")
     found = ArxivId.try_parse(link)
-    if found is None and not _URL.fullmatch(link):
+    if found is None and (not _URL.fullmatch(link) or "arxiv.org" in link.lower()):
         raise InputError(f"{where}: {link[:80]!r} is not an arXiv link or id (like "
                          "https://arxiv.org/abs/2405.04517)")
     dates = []

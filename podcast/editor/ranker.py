@@ -129,6 +129,17 @@ class Model:
         return f"far from every kept paper (nearest: {short})"
 
 
+def chronological_split(examples: Sequence[Example], seen: Sequence[Any], fraction: float) -> int:
+    """Where to cut examples (ordered by when they were seen, `seen` their dates) so that about
+    `fraction` come first: on a day boundary, so no day is on both sides. Models are judged by
+    training on the earlier and scoring the later, as they are used; never on a random split.
+    """
+    cut = int(len(examples) * fraction)
+    while 0 < cut < len(examples) and seen[cut] == seen[cut - 1]:
+        cut += 1
+    return cut
+
+
 def _closeness(x: Any, kept: Any, leave_out: Any) -> Any:
     """Mean cosine of each row to its NEIGHBOURS nearest kept rows, a kept row not counting itself."""
     import numpy as np

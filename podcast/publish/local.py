@@ -75,6 +75,7 @@ class _Writer:
 def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], SiteFiles]:
     """The built episodes and every file of the site, in publishing order: the media (audio, sidecars,
     cover), then the pages, then newsletter.xml, and feed.xml last."""
+    from podcast.mail.html import EMAIL_PAGE, email_page
     from podcast.publish import site
     from podcast.publish.feed import FEED_PATH, cover_name, episode_path, render_feed
 
@@ -93,6 +94,8 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], SiteFi
         media |= {episode_path(ep, name): path for name, path in named.items() if name != ep.newsletter_html}
         letter = _read_text(named[ep.newsletter_html], folder)
         cues = _cues(named[ep.transcripts.vtt], folder) if ep.transcripts.vtt else []
+        # For pasting into a newsletter service: the mail's HTML, a page no other page links to.
+        media[episode_path(ep, EMAIL_PAGE)] = email_page(cfg.show, ep, letter, cover).encode("utf-8")
         sources.append(site.EpisodeSource(ep, letter, tuple(cues)))
     media[cover] = _cover_bytes(cfg)
     episodes = [ep for _, ep in built]

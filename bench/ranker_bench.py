@@ -1,0 +1,83 @@
+"""The editor's ranker on the seed reader's history: ROC AUC and average precision on later papers.
+
+The history (tests/data/reading-history/: 1,140 abstracts read, 260 kept, June to November 2024; a
+copy of shared/data/reading-history) goes through `podcast history import`'s own reading. Papers
+are ordered by when they were first read; each split trains on the earliest part and scores the
+rest, cut on a day boundary, like the show's use: never a random split. The baseline is the one
+the issue names: title word tf-idf (1-2 grams), class-balanced logistic regression.
+
+    .venv/bin/python bench/ranker_bench.py [DOWNLOADED.csv KEPT.csv]
+
+Prints a table; exit 1 when the ranker does not beat the baseline's mean AUC.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from podcast.editor import history
+from podcast.editor.ranker import Example, Model, chronological_split
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "reading-history"
+SPLITS = (0.6, 0.7, 0.8)
+"""Share of the history trained on; the rest, later, is scored."""
+
+
+def load(downloaded: Path, kept: Path) -> tuple[list[Example], list[str]]:
+    """The history's papers in the order first read, and the day each was."""
+    plan = history.plan_import(history.read_rows(downloaded), history.read_rows(kept))
+    entries = sorted(plan.entries, key=lambda e: (e.seen, e.listing.id))
+    days = [f"{e.seen:%Y-%m-%d}" for e in entries]
+    return [Example(e.listing, e.picked is not None) for e in entries], days
+
+
+def baseline_scores(train: list[Example], test: list[Example]) -> list[float]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    words = TfidfVectorizer(ngram_range=(1, 2))
+    x = words.fit_transform([e.listing.title for e in train])
+    model = LogisticRegression(class_weight="balanced", max_iter=2000).fit(x, [e.picked for e in train])
+    return list(model.predict_proba(words.transform([e.listing.title for e in test]))[:, 1])
+
+
+def measure(examples: list[Example], days: list[str], fraction: float) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    cut = chronological_split(examples, days, fraction)
+    train, test = examples[:cut], examples[cut:]
+    truth = [e.picked for e in test]
+    t0 = time.perf_counter()
+    scores = [s for s, _ in Model.fit(train).score([e.listing for e in test])]
+    fit = time.perf_counter() - t0
+    base = baseline_scores(train, test)
+    return {
+        "train": len(train), "test": len(test), "kept": sum(truth), "from": days[cut],
+        "auc": roc_auc_score(truth, scores), "ap": average_precision_score(truth, scores),
+        "base_auc": roc_auc_score(truth, base), "base_ap": average_precision_score(truth, base),
+        "seconds": fit,
+    }
+
+
+def main(argv: list[str]) -> int:
+    downloaded, kept = (Path(a) for a in argv) if len(argv) == 2 else (DATA / "papers_downloaded.csv",
+                                                                        DATA / "papers_kept.csv")
+    examples, days = load(downloaded, kept)
+    print(f"{len(examples)} papers read, {sum(e.picked for e in examples)} kept, {days[0]} to {days[-1]}\n")
+    print("| trained on | scored (kept)  | from       | ranker AUC | ranker AP | baseline AUC | baseline AP "
+          "| fit |")
+    print("|------------|----------------|------------|-----------:|----------:|-------------:|------------:|----:|")
+    rows = [measure(examples, days, f) for f in SPLITS]
+    for f, r in zip(SPLITS, rows, strict=True):
+        print(f"| first {f:.0%}  | {r['test']:3.0f} ({r['kept']:2.0f} kept) | {r['from']} | {r['auc']:10.3f} "
+              f"| {r['ap']:9.3f} | {r['base_auc']:12.3f} | {r['base_ap']:11.3f} | {r['seconds']:.0f} s |")
+    mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("auc", "ap", "base_auc", "base_ap")}
+    print(f"| mean       |                |            | {mean['auc']:10.3f} | {mean['ap']:9.3f} "
+          f"| {mean['base_auc']:12.3f} | {mean['base_ap']:11.3f} |     |")
+    return 0 if mean["auc"] > mean["base_auc"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
