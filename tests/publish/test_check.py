@@ -174,6 +174,9 @@ def cue_past_the_end(site: Site) -> None:
     srt.write_text(text.replace(f"--> {last_end}", "--> 00:00:09,000"), "utf-8")
 
 
+ITEM_ANCHOR = "<itunes:episodeType>full</itunes:episodeType>"
+"""Text that occurs once in feed.xml, inside the item."""
+
 BREAKS: dict[str, tuple[Callable[[Site], object], str, Subject, str]] = {
     # name: (how to break the site, the file the problem is reported in, its subject, what the message says)
     "wrong enclosure length": (
@@ -245,6 +248,36 @@ BREAKS: dict[str, tuple[Callable[[Site], object], str, Subject, str]] = {
         lambda s: edit_feed(s, "<description>One paper.", "<description>&lt;img src=x onerror=alert(2)&gt;One paper.",
                             feed="newsletter.xml"),
         "newsletter.xml", "markup", r"^item 1 \('Week 19'\) <description> holds an onerror= attribute"),
+    "soundbite past the end": (
+        lambda s: edit_feed(s, ITEM_ANCHOR, ITEM_ANCHOR + '<podcast:soundbite startTime="4" duration="5">A</podcast:soundbite>'),
+        "feed.xml", "feed", r"item 1 .* <podcast:soundbite> 1 runs from 4 s for 5 s, past the audio's end \(6\.0\d\d s\)"),
+    "soundbite without a duration": (
+        lambda s: edit_feed(s, ITEM_ANCHOR, ITEM_ANCHOR + '<podcast:soundbite startTime="1:00">A</podcast:soundbite>'),
+        "feed.xml", "feed", r"<podcast:soundbite> 1 needs startTime and duration in seconds .* not '1:00' and ''"),
+    "nameless person with a made-up role": (
+        lambda s: edit_feed(s, "</podcast:medium>", '</podcast:medium><podcast:person role="Star!"> </podcast:person>'),
+        "feed.xml", "feed", r"channel <podcast:person role='Star!'> is not a Podcast Taxonomy role"),
+    "empty podcast:txt": (
+        lambda s: edit_feed(s, ">true</podcast:txt>", "></podcast:txt>"),
+        "feed.xml", "feed", r"channel <podcast:txt> must hold 1-4000 characters, not 0"),
+    "episode art missing": (
+        lambda s: (s.folder / EPISODE_IMAGE).unlink(),
+        "feed.xml", "feed", rf"item 1 .* <itunes:image> .* names episodes/{SLUG}/{EPISODE_IMAGE}, which is not in the site"),
+    "episode art too small": (
+        lambda s: write_cover(s.folder / EPISODE_IMAGE, (600, 600)),
+        f"episodes/{SLUG}/{EPISODE_IMAGE}", "cover", r"is 600x600 px"),
+    "page previews a missing image": (
+        lambda s: (s.folder / "index.html").write_text(
+            '<meta property="og:image" content="https://example.org/show/episodes/x/gone.jpg">', "utf-8"),
+        f"episodes/{SLUG}/index.html", "page", r"<meta og:image> .*gone\.jpg names episodes/x/gone\.jpg, which is not"),
+    "torn search index": (
+        lambda s: (s.root / "index.html").write_text(
+            '<script type="application/json" id="search-index">[{"slug": </script>', "utf-8"),
+        "index.html", "page", r"<script id='search-index'> is not valid JSON"),
+    "search index names a missing episode": (
+        lambda s: (s.root / "index.html").write_text(
+            '<script type="application/json">[{"slug": "../../etc"}]</script>', "utf-8"),
+        "index.html", "page", r"the search index lists '\.\./\.\./etc', which has no page"),
     "torn newsletter feed": (
         lambda s: s.newsletter.write_text("<rss><channel>", "utf-8"),
         "newsletter.xml", "page", r"is not well-formed XML"),

@@ -48,7 +48,8 @@ def check_index(found: Findings) -> None:
             continue
         for entry in data:
             slug = entry.get("slug", "") if isinstance(entry, dict) else ""
-            if not isinstance(slug, str) or not (found.root / "episodes" / slug / "index.html").is_file():
+            plain = isinstance(slug, str) and slug not in ("", ".", "..") and not set("/\\") & set(slug)
+            if not plain or not (found.root / "episodes" / slug / "index.html").is_file():
                 found.add("index.html", "page", f"the search index lists {slug!r}, which has no page in "
                           "the site; publish again")
 
