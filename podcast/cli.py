@@ -222,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "say": _say,
         "history": _lazy("podcast.editor.commands", "history"),
         "rank": _lazy("podcast.editor.commands", "rank"),
+        "week": _lazy("podcast.editor.week", "week"),
     }
     try:
         commands[args.command](args)
