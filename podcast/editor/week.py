@@ -64,7 +64,6 @@ class Reporter:
 
         self.console = Console(stderr=True, highlight=False)
         self.live = self.console.is_terminal
-        self.status: object | None = None
 
     def say(self, line: str) -> None:
         """A line of the run's record, on stdout in either mode."""

@@ -68,6 +68,25 @@ def test_top_papers_are_whole_and_the_next_shortened() -> None:
     assert "'Paper number 5' (1 sentence)" in shortened
 
 
+def test_exchanges_are_asked_for_only_while_they_fit() -> None:
+    """In the dialogue format the full form is an exchange the LLM writes (a request each): the plan
+    asks for them best paper first and stops at the first that does not fit."""
+    turns = [("cohost", " ".join(SENTENCES)), ("host", "And what did they find?"), ("cohost", SENTENCES[2])]
+    asked: list[str] = []
+
+    def exchange(s: Summary) -> list[tuple[str, str]]:
+        asked.append(s.paper.title)
+        return turns
+
+    budget = Budget(4 * 60, Pacer({"host": HOST, "cohost": COHOST}, AudioSettings()))
+    script = write_script(show_title="Test Weekly", day=date(2024, 5, 10), intro="", outro="",
+                          summaries=[_summary(i) for i in range(8)], host=HOST, reader=COHOST,
+                          exchange=exchange, budget=budget, warn=lambda message: None)
+    talked = [s.title for s in script.sections if s.kind == "paper" and len(s.lines) == 1 + len(turns)]
+    assert talked and talked == [f"Paper number {i}" for i in range(len(talked))], "the best papers are talked over"
+    assert asked == [f"Paper number {i}" for i in range(len(asked))] and len(asked) <= len(talked) + 1
+
+
 def test_short_material_says_so() -> None:
     kept, warnings = _script(30.0, 2)
     assert kept == ["Paper number 0", "Paper number 1"]
