@@ -190,9 +190,12 @@ def rank(cfg: ShowConfig, listings: Sequence[Listing]) -> Ranking:
     """The listings best first: by the learned model, or by date while too few papers were picked."""
     train = examples(cfg, {key_of(x) for x in listings})
     picked = sum(e.picked for e in train)
-    if picked < MIN_PICKED or picked == len(train):
+    if picked < MIN_PICKED:
         return by_date(listings, f"only {picked} picked paper{'' if picked == 1 else 's'} in the history, "
                                  f"{MIN_PICKED} needed to learn from: ordered by date, newest first")
+    if picked == len(train):
+        return by_date(listings, "every paper in the history was picked, none passed over, so there is "
+                                 "nothing to learn from yet: ordered by date, newest first")
     model = model_for(cfg, train)
     scored = [Scored(x, s, why) for x, (s, why) in zip(listings, model.score(listings), strict=True)]
     scored.sort(key=lambda s: (-s.score, key_of(s.listing)))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -98,6 +99,8 @@ def test_too_little_history_orders_by_date(show: Path, tmp_path: Path, capsys: p
     assert "only 9 picked papers in the history, 10 needed to learn from: ordered by date, newest first" in out
     assert out.index("2405.05967") < out.index("2405.04437"), "newest first"
     assert "nothing to rank" in fails(capsys, "rank")
+    assert podcast(capsys, "history", "import", downloaded, "--kept", downloaded)[0] == 0
+    assert "every paper in the history was picked, none passed over" in podcast(capsys, "rank", candidates(tmp_path))[1]
 
 
 def test_the_model_is_cached_and_a_damaged_cache_is_refitted(
@@ -133,19 +136,9 @@ def test_find_orders_by_the_ranking_and_pick_preselects_the_top(
 
     toml = show / "podcast.toml"
     toml.write_text(toml.read_text("utf-8").replace("\n[find]\n", "\n[find]\npick = 3\n"), "utf-8")
-    monkeypatch.setattr(sys, "stdin", _Lines("\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))  # Enter: the preselected top
     code, out, err = podcast(capsys, "new", "episodes/top", "--pick")
     assert code == 0, err
     assert "Enter for the top 3, 1-3; none to cancel" in out
     assert sorted(p.id for p in load_episode(show / "episodes" / "top").papers) == sorted(SERVING)
 
-
-class _Lines:
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines(keepends=True)
-
-    def readline(self) -> str:
-        return self.lines.pop(0) if self.lines else ""
-
-    def isatty(self) -> bool:
-        return False
