@@ -104,6 +104,15 @@ def _dry_run(cfg: ShowConfig, ed: Edition, sender: Sender, subs: Subscribers) ->
           f"{before}{_extra(subs)}; nothing was sent")
 
 
+def _placeholder(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from podcast.config import PLACEHOLDER_HOSTS
+
+    host = urlsplit(url).hostname or ""
+    return host in PLACEHOLDER_HOSTS or host.endswith((".example", ".invalid"))
+
+
 def _shown(r: Recipient) -> str:
     return f"{r.name} <{r.address}>" if r.name else r.address
 
@@ -125,6 +134,9 @@ def _send(cfg: ShowConfig, ed: Edition, sender: Sender, subs: Subscribers) -> No
     if settings.user and settings.tls == "none" and settings.host not in LOOPBACK:
         raise ConfigError(f'{toml} [mail]: tls = "none" would send the password unencrypted to '
                           f'{settings.host}; use tls = "starttls" or "ssl"')
+    if _placeholder(cfg.show.base_url):  # every link in every copy would lead there, past recall
+        raise ConfigError(f"{toml}: base_url {cfg.show.base_url!r} is a placeholder and the mail links to "
+                          "the site; set it to where the site is served (try --eml or --dry-run meanwhile)")
     where = f"{settings.host}:{settings.port}"
     t0 = time.perf_counter()
     # Two runs mailing one show at once would both see a reader as not yet sent.

@@ -6,6 +6,7 @@
     SmtpServer(fail_after=2, fail_with="421 4.3.2 Shutting down")   # or answers it with that
     SmtpServer(tls=context, mode="ssl" | "starttls") # TLS from the first byte, or STARTTLS required
     SmtpServer(login=("user", "secret"))             # AUTH PLAIN/LOGIN required
+    SmtpServer(refuse={"gone@example.org"})          # 550 for that recipient
 
 `self_signed(folder)` writes a certificate for 127.0.0.1 and its key; a client trusts it when
 SSL_CERT_FILE names the certificate.
@@ -47,8 +48,15 @@ class Received:
 class _Handler:
     fail_after: int | None
     fail_with: str
+    refuse: frozenset[str] = frozenset()
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -69,8 +77,9 @@ def _free_port() -> int:
 
 class SmtpServer:
     def __init__(self, *, fail_after: int | None = None, fail_with: str = "", tls: ssl.SSLContext | None = None,
-                 mode: str = "", login: tuple[str, str] | None = None) -> None:
-        self.handler = _Handler(fail_after, fail_with)
+                 mode: str = "", login: tuple[str, str] | None = None, refuse: set[str] = frozenset()
+                 ) -> None:
+        self.handler = _Handler(fail_after, fail_with, frozenset(refuse))
         self.port = _free_port()
         kwargs: dict[str, Any] = {}
         if mode == "ssl":

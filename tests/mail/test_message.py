@@ -14,6 +14,7 @@ from email.utils import getaddresses
 import pytest
 from support.shows import INTRO, OUTRO, PAPERS, SHOW, SUMMARIES, make_episode
 
+from podcast.config import from_table
 from podcast.errors import ConfigError
 from podcast.mail.edition import Edition, edition
 from podcast.mail.message import Recipient, build_message, sender_of
@@ -118,6 +119,13 @@ def test_the_body_keeps_only_allowlisted_markup_and_images_from_the_site() -> No
 def test_bad_mail_settings_are_refused(table: dict[str, object], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         MailSettings(**table)  # type: ignore[arg-type]
+
+
+def test_the_mail_table_takes_from_as_its_key() -> None:
+    table = {"from": "Pods <news@example.org>", "smtp": "smtp.example.org:587"}
+    assert from_table(MailSettings, table, "podcast.toml [mail]").sender == "Pods <news@example.org>"
+    with pytest.raises(ConfigError, match=r"unknown key 'sender'; allowed: smtp, from, tls, user, per_minute"):
+        from_table(MailSettings, {"sender": "news@example.org"}, "podcast.toml [mail]")
 
 
 def test_from_defaults_to_the_show_and_names_a_bare_address_after_it() -> None:

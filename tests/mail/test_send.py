@@ -130,6 +130,18 @@ def test_a_run_stopped_midway_resumes_and_mails_no_one_twice(
     assert mailed(server) == Counter(ADDRESSES)
 
 
+def test_an_address_the_server_refuses_is_reported_and_the_rest_sent(
+    show: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    with SmtpServer(refuse={ADDRESSES[1]}) as server:
+        configure(show, server.port)
+        result = run_cli(show, "mail", EPISODE, "--to", write_list(tmp_path, LIST))
+        assert result.returncode == 0, result.stderr
+    assert mailed(server) == Counter(ADDRESSES[:1] + ADDRESSES[2:])
+    assert f"{ADDRESSES[1]}: refused by the server (550 5.1.1 No such user here); not sent" in result.stdout
+    assert "to 4 subscriber(s)" in result.stdout and "1 refused by the server" in result.stdout
+
+
 def test_dry_run_lists_and_sends_nothing(show: Path, run_cli: RunCli, tmp_path: Path) -> None:
     with SmtpServer() as server:
         configure(show, server.port)
@@ -217,9 +229,19 @@ def test_a_failed_tls_handshake_is_one_line_and_sends_nothing(
     assert not server.received
 
 
-def test_sending_needs_a_server_and_an_unsubscribe_target(
+def test_sending_needs_a_server_an_unsubscribe_target_and_a_real_base_url(
     show: Path, run_cli: RunCli, tmp_path: Path
 ) -> None:
-    configure(show, 25, smtp="", unsubscribe=[])
-    result = run_cli(show, "mail", EPISODE, "--to", write_list(tmp_path, LIST))
+    listing = write_list(tmp_path, LIST)
+    toml = (show / "podcast.toml").read_text("utf-8")
+    configure(show, 25, unsubscribe=[])
+    result = run_cli(show, "mail", EPISODE, "--to", listing)
     assert result.returncode == 1 and "unsubscribe is empty" in result.stderr
+    (show / "podcast.toml").write_text(toml, "utf-8")
+    configure(show, 25, smtp="")
+    result = run_cli(show, "mail", EPISODE, "--to", listing)
+    assert result.returncode == 1 and "smtp is empty" in result.stderr
+    (show / "podcast.toml").write_text(toml.replace("https://podcast.papercast.dev/", "https://example.com/pod/"))
+    configure(show, 25)
+    result = run_cli(show, "mail", EPISODE, "--to", listing)
+    assert result.returncode == 1 and "is a placeholder and the mail links to the site" in result.stderr
