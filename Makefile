@@ -9,6 +9,7 @@ SAMPLE := episodes/2024-05-10-xlstm-deepseek-v2
 
 # The stamp files make re-runs instant and re-install when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing papercast and its dependencies into $(VENV)/ (the first time takes a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
@@ -19,6 +20,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
+	@echo "Building the sample week $(SAMPLE) (the first build speaks all of it), then publishing it into public/"
 	$(BIN)/podcast build $(SAMPLE)
 	$(BIN)/podcast publish
 

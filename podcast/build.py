@@ -44,6 +44,21 @@ class BuildReport:
     tokens: tuple[TokenUse, ...] = ()
     """What the summarizer spent, one entry per summary it wrote; () when it spends no tokens or
     every summary was already in summaries/."""
+    own_summaries: int = 0
+    """Summaries a person wrote (an imported newsletter's, or edited by hand): no engine made them."""
+
+    def summaries_by(self) -> str:
+        """Who wrote the summaries, for the build's last line.
+
+        >>> from podcast.audio.render import Rendering
+        >>> r = BuildReport(None, "extractive", Rendering(()), 0.0, (), (), 2)  # type: ignore[arg-type]
+        >>> r.summaries_by(), replace(r, own_summaries=0).summaries_by()
+        ('summaries by extractive (2 as written in summaries/)', 'summaries by extractive')
+        """
+        if self.own_summaries and not self.summarizer:
+            return "summaries as written in summaries/"
+        own = f" ({self.own_summaries} as written in summaries/)" if self.own_summaries else ""
+        return f"summaries by {self.summarizer}{own}"
 
 
 def build_episode(
@@ -64,8 +79,14 @@ def _build_episode(
     papers = sources.papers_of(ep, folder)
     from podcast.research.arxiv import add_full_text
 
-    papers = add_full_text(papers, cfg, gen.warnings.append)
+    # A summary a person wrote is read as it is: its paper's PDF would change nothing, so arXiv is not asked.
+    own = {p.id for p in papers if gen.is_users(summary_path(folder, p))}
+    need_text = [p for p in papers if p.id not in own]
+    fetched = {p.id: p for p in add_full_text(need_text, cfg, gen.warnings.append)}
+    papers = [fetched.get(p.id, p) for p in papers]
     summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights)
+    if len(own) == len(papers):
+        engine = ""
     try:
         script = script_stage(folder, ep, summaries, cfg, gen, log)
     finally:
@@ -82,7 +103,8 @@ def _build_episode(
         lexicon=cfg.lexicon,
     )
     built = package_stage(folder, ep, summaries, script, rendering, cfg)
-    return BuildReport(built, engine, rendering, time.perf_counter() - t0, tuple(gen.warnings), tokens)
+    took = time.perf_counter() - t0
+    return BuildReport(built, engine, rendering, took, tuple(gen.warnings), tokens, len(own))
 
 
 # -- summaries ---------------------------------------------------------------------------------------
@@ -220,8 +242,13 @@ def script_stage(
     """script.md: written from the summaries when missing or out of date, kept when edited by hand.
 
     With cfg.dialogue each paper is an exchange between the hosts written by the LLM
-    (podcast.writing.dialogue); a failure leaves script.md as it was.
+    (podcast.writing.dialogue); a failure leaves script.md as it was. Text marked newsletter-only
+    is left out (podcast.writing.markers).
     """
+    from podcast.writing.markers import for_audio
+
+    ep = replace(ep, intro=for_audio(ep.intro), outro=for_audio(ep.outro))
+    summaries = [replace(s, text=for_audio(s.text)) for s in summaries]
     from podcast.writing.budget import Budget
     from podcast.writing.dialogue import DialogueWriter, read_dialogue_prompt
     from podcast.writing.script import parse_markdown, to_markdown, write_script
@@ -277,22 +304,22 @@ def script_stage(
 
 
 def episode_number(cfg: ShowConfig, folder: Path, ep: EpisodeFile) -> int:
-    """ep.number, or the episode's position among the show's episodes by date (then folder name)."""
+    """ep.number; else the number its first build recorded (a published episode is never renumbered);
+    else the next after the show's built episodes dated before it (catalog.next_number)."""
     if ep.number:
         return ep.number
-    dated = []
-    for d in sorted(cfg.episodes_dir.glob("*/episode.toml")):
-        try:
-            dated.append((load_episode(d.parent).date, d.parent.name))
-        except Exception:  # another episode's broken file must not break this build
-            continue
-    return 1 + sum(1 for key in dated if key < (ep.date, folder.name))
+    if (last := catalog.recorded(folder)) is not None:
+        return last.number
+    return catalog.next_number(cfg.episodes_dir, folder, ep.date)
 
 
 def episode_guid(cfg: ShowConfig, folder: Path, ep: EpisodeFile) -> str:
-    """ep.guid, or a UUID derived from the show's podcast:guid and the folder name (stable forever)."""
+    """ep.guid; else the one its first build recorded; else a UUID derived from the show's podcast:guid
+    and the folder name. Apps know an episode by its guid: once built, it never changes by itself."""
     if ep.guid:
         return ep.guid
+    if (last := catalog.recorded(folder)) is not None:
+        return last.guid
     from podcast.publish.feed import podcast_guid
 
     show_guid = cfg.show.guid or podcast_guid(cfg.show.feed_url)
@@ -322,12 +349,16 @@ def package_stage(
     from podcast.episode import transcript
     from podcast.episode.tag import tag_mp3
     from podcast.writing import newsletter
+    from podcast.writing.markers import for_newsletter
 
     out = catalog.build_dir(folder)
     slug = folder.name
     chapters = chapters_of(script, rendering)
     names = {p.id: p.name for p in cfg.profiles.values()}
     cues = transcript.make_cues([(s.start, s.end, names[s.speaker], s.text) for s in rendering.sentences()])
+    # The written editions (newsletter, show notes, feed) leave out the text marked audio-only.
+    ep = replace(ep, intro=for_newsletter(ep.intro), outro=for_newsletter(ep.outro))
+    summaries = [replace(s, text=for_newsletter(s.text)) for s in summaries]
     description = newsletter.plain_description(ep.intro, summaries)
     published = datetime.combine(ep.date, dtime(0, 0), tzinfo=UTC)
     cover, mime = cover_bytes(cfg)

@@ -134,8 +134,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="choose among the papers of the last 'podcast find' (reads the choice on stdin)")
     source.add_argument("--from-find", action="store_true",
                         help="take every paper of the last 'podcast find' not in an episode yet")
-    c.add_argument("--title", help="episode title (default: the newsletter's, else the folder name)")
-    c.add_argument("--date", help="publication date YYYY-MM-DD (default: the newsletter's, else today)")
+    c.add_argument("--title", help="episode title (default: the newsletter's, else from the folder name)")
+    c.add_argument("--date", help="publication date YYYY-MM-DD (default: the newsletter's, else the "
+                                  "folder's date-name, else today)")
+    c.add_argument("--force", action="store_true",
+                   help="with --from-newsletter: write an existing folder's episode.toml and summaries anew")
 
     c = cmd("find", "List new arXiv papers of a period, newest first, for the next episode.")
     c.add_argument("--since", metavar="DATE",
@@ -257,12 +260,21 @@ def _console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def _show(start: Path | None = None) -> ShowConfig:
+def _warn(message: str) -> None:
+    """A warning on stderr as one line (rich would wrap it mid-sentence), its text never read as markup."""
+    from rich.markup import escape
+
+    _console().print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
+
+def _show(start: Path | None = None, *, publishing: bool = False) -> ShowConfig:
+    """The show's settings; with `publishing`, its warnings too (a placeholder base_url matters only
+    to what is published: the feed's and pages' links)."""
     from podcast.config import find_root, load_show
 
     cfg = load_show(find_root(start or Path.cwd()))
-    for w in cfg.warnings:
-        _console().print(f"[yellow]warning:[/] {w}")
+    for w in cfg.warnings if publishing else ():
+        _warn(w)
     return cfg
 
 
@@ -278,9 +290,12 @@ def _new(args: argparse.Namespace) -> None:
     if args.from_newsletter:
         from podcast.scaffold import new_from_newsletter
 
-        folder = new_from_newsletter(args.episode_dir, args.from_newsletter, title=args.title, day=args.date)
+        folder = new_from_newsletter(args.episode_dir, args.from_newsletter, title=args.title, day=args.date,
+                                     force=args.force)
         print(f"created {folder}: review its summaries/, then: podcast build {folder}")
         return
+    if args.force:
+        raise PodcastError("--force goes with --from-newsletter; papers from arXiv go in a new folder")
     from podcast.research import discover
 
     start = args.episode_dir.parent
@@ -327,36 +342,23 @@ def _find(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from podcast.build import build_episode
+    from podcast.progress import build_progress
 
     folder = args.episode_dir
     cfg = _show(folder if folder.is_dir() else None)
     console = _console()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task("speaking", total=None)
-
-        def progress(done: int, total: int, title: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"speaking: {title[:40]}")
-
-        report = build_episode(folder, cfg, progress=progress, log=lambda m: console.print(m))
+    with build_progress(console) as progress:
+        report = build_episode(folder, cfg, progress=progress,
+                               log=lambda m: console.print(m, soft_wrap=True, markup=False))
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        _warn(w)
     ep = report.episode
     spoken = len(report.rendering.synthesized_sections)
     minutes, seconds = divmod(round(ep.duration), 60)
     print(
         f"built {ep.slug}: {minutes}:{seconds:02d} of audio, {len(ep.chapters)} chapters, "
-        f"{spoken} of {len(ep.chapters)} sections spoken anew, summaries by {report.summarizer}, "
+        f"{spoken} of {len(ep.chapters)} sections spoken anew, {report.summaries_by()}, "
         f"in {report.seconds:.1f} s -> {folder / 'build' / ep.audio}"
     )
 
@@ -366,7 +368,7 @@ def _publish(args: argparse.Namespace) -> None:
 
     if args.dry_run and not args.to:
         raise PodcastError("--dry-run goes with --to s3://BUCKET/PREFIX; a local publish has no dry run")
-    cfg = _show()
+    cfg = _show(publishing=True)
     site = args.site or (cfg.root / cfg.publish.site)
     t0 = time.perf_counter()
     try:
@@ -425,6 +427,12 @@ def _check(args: argparse.Namespace) -> None:
     else:  # the show's own loudness targets, which may differ from Apple's -16 LUFS
         report = inspect_site(site, loudness=args.loudness, target_lufs=cfg.audio.loudness,
                               max_true_peak=cfg.audio.true_peak)
+    for line in report.loudness:
+        print(line)
+    if report.loudness:
+        from podcast.publish.check.media import CONVENTION
+
+        print(CONVENTION)
     for problem in report.problems:
         print(problem)
     episodes = f"{report.episodes} episode{'' if report.episodes == 1 else 's'}"
@@ -465,8 +473,6 @@ def _voices(args: argparse.Namespace) -> None:
     from podcast.voices_cmd import show_here, voices_report
 
     cfg = show_here(Path.cwd())
-    for w in cfg.warnings if cfg else ():
-        _console().print(f"[yellow]warning:[/] {w}")
     print(voices_report(cfg))
 
 
@@ -474,8 +480,6 @@ def _say(args: argparse.Namespace) -> None:
     from podcast.voices_cmd import pick_voice, say, show_here, user_cache_dir
 
     cfg = show_here(Path.cwd())
-    for w in cfg.warnings if cfg else ():
-        _console().print(f"[yellow]warning:[/] {w}")
     text = sys.stdin.read() if args.text == "-" else args.text
     options = {"model": args.model, "instructions": args.instructions}
     profile = pick_voice(cfg, args.voice, args.engine, options)

@@ -45,7 +45,7 @@ from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.settings import AudioSettings
 from podcast.tts import get_engine
 from podcast.writing.lexicon import Lexicon
-from podcast.writing.speech import speakable, split_sentences
+from podcast.writing.speech import spoken_and_written
 
 LINE_FORMAT = 1
 """Bump when what a cached line holds changes."""
@@ -72,17 +72,18 @@ class SectionJob:
     lexicon: Lexicon = field(default_factory=Lexicon)
 
     def written_sentences(self, line: Line) -> list[str]:
-        """The line's sentences as transcripts show them."""
-        return split_sentences(speakable(line.text))
+        """The line's sentences as transcripts show them ("" where a piece continues a sentence)."""
+        return [w for _, w in spoken_and_written(line.text)]
 
     @cached_property
     def tasks(self) -> tuple[LineTask, ...]:
         """Each line of the section as the synthesis stage takes it; its sentences as the voice
-        receives them: respelled by the show's lexicon."""
+        receives them (respelled by the show's lexicon), and as transcripts show them (written)."""
         out = []
         for line in self.section.lines:
-            written = self.written_sentences(line)
-            sentences = [self.lexicon.apply(s, self.profiles[line.speaker].engine) for s in written]
+            pairs = spoken_and_written(line.text)
+            sentences = [self.lexicon.apply(s, self.profiles[line.speaker].engine) for s, _ in pairs]
+            written = [w for _, w in pairs]
             out.append(
                 LineTask(
                     key=self.line_key(line, sentences),

@@ -131,12 +131,10 @@ def _intro(
 
 
 def _outro(show_title: str, day: date, outro: str, host: VoiceProfile) -> Section:
-    closing = [
-        *paragraphs(outro),
-        (
-            f"That's all for {week_phrase(day)}. The papers and the written newsletter are linked in the "
-            f"show notes. Thanks for listening to {show_title}, and see you next week."
-        ),
+    # The episode's own closing replaces the built-in one: said after it, that would be a second goodbye.
+    closing = paragraphs(outro) or [
+        f"That's all for {week_phrase(day)}. The papers and the written newsletter are linked in the "
+        f"show notes. Thanks for listening to {show_title}, and see you next week."
     ]
     return Section("outro", "Outro", tuple(_say(host.id, p) for p in closing))
 

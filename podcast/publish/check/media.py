@@ -111,8 +111,9 @@ def check_tags(found: Findings, path: Path, seconds: float | None) -> list[Chapt
     return chapters
 
 
-def check_loudness(found: Findings, path: Path, rule: LoudnessRule) -> None:
-    """Decode the MP3: it decodes cleanly, at the rule's loudness, under its true peak."""
+def check_loudness(found: Findings, path: Path, rule: LoudnessRule) -> Loudness:
+    """Decode the MP3: it decodes cleanly, at the rule's loudness, under its true peak. Returns what
+    was measured, for `podcast check --loudness` to show."""
     rel = found.rel(path)
     measured = measure_loudness(path)
     if measured.decode_errors:
@@ -120,13 +121,33 @@ def check_loudness(found: Findings, path: Path, rule: LoudnessRule) -> None:
         found.add(rel, "audio", f"ffmpeg reports {n} decoding error{'s' if n > 1 else ''}, the first: "
                   f"{measured.decode_errors[0]!r}; {FIX_BUILD}")
     if math.isnan(measured.integrated):
-        return
+        return measured
     if abs(measured.integrated - rule.target) > LOUDNESS_SLACK:
         found.add(rel, "loudness", f"integrated loudness is {measured.integrated:.1f} LUFS (dual mono); "
                   f"it must be {rule.target:g} +-{LOUDNESS_SLACK:g} LU")
     if measured.true_peak > rule.max_peak:
         found.add(rel, "loudness", f"true peak is {measured.true_peak:.1f} dBTP; it must be at most "
                   f"{rule.max_peak:g} dBTP")
+    return measured
+
+
+CONVENTION = (
+    "loudness measured as dual mono (a mono file heard on both ears), as Apple and the [audio] target "
+    "count it; ffmpeg's ebur128 without dualmono=true reads a mono file about 3 LU lower"
+)
+"""What `check --loudness` says once, since users compare its numbers with their own tools'."""
+
+
+def loudness_line(rel: str, measured: Loudness, rule: LoudnessRule) -> str:
+    """One episode's measurement as `check --loudness` prints it.
+
+    >>> print(loudness_line("episodes/a/a.mp3", Loudness(-16.04, -1.52, ()), LoudnessRule(-16.0, -1.0)))
+    episodes/a/a.mp3: -16.0 LUFS integrated, -1.5 dBTP true peak (target -16 LUFS, peak at most -1 dBTP)
+    """
+    if math.isnan(measured.integrated):
+        return f"{rel}: loudness not measured (ffmpeg could not decode it)"
+    return (f"{rel}: {measured.integrated:.1f} LUFS integrated, {measured.true_peak:.1f} dBTP true peak "
+            f"(target {rule.target:g} LUFS, peak at most {rule.max_peak:g} dBTP)")
 
 
 def measure_loudness(path: Path) -> Loudness:

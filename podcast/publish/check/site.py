@@ -26,6 +26,8 @@ class SiteReport:
     episodes: int
     """Items in the feed."""
     problems: tuple[Problem, ...]
+    loudness: tuple[str, ...] = ()
+    """With `loudness`: a line per MP3 saying what was measured (media.loudness_line)."""
 
 
 class CheckFailed(PublishError):
@@ -67,11 +69,12 @@ def inspect_site(
     if clock.tzinfo is None:
         clock = clock.replace(tzinfo=UTC)
     found = Findings(site)
-    episodes = _check(found, clock, LoudnessRule(target_lufs, max_true_peak) if loudness else None)
-    return SiteReport(episodes, tuple(found.problems))
+    measured: list[str] = []
+    episodes = _check(found, clock, LoudnessRule(target_lufs, max_true_peak) if loudness else None, measured)
+    return SiteReport(episodes, tuple(found.problems), tuple(measured))
 
 
-def _check(found: Findings, now: datetime, loudness: LoudnessRule | None) -> int:
+def _check(found: Findings, now: datetime, loudness: LoudnessRule | None, measured: list[str]) -> int:
     """Report every problem into `found`; the number of items in the feed."""
     items = []
     channel = feed.parse_feed(found)
@@ -84,14 +87,16 @@ def _check(found: Findings, now: datetime, loudness: LoudnessRule | None) -> int
             found.feed("lists no episodes; build one and publish again")
         rules = ItemRules(found, now)
         for n, item in enumerate(items, start=1):
-            _episode(found, rules, item, Item(n, text(item, "title")), loudness)
+            _episode(found, rules, item, Item(n, text(item, "title")), loudness, measured)
     sidecars.check_pages(found)
     pages.check_index(found)
     markup.check_newsletter_feed(found)
     return len(items)
 
 
-def _episode(found: Findings, rules: ItemRules, item: Any, it: Item, loudness: LoudnessRule | None) -> None:
+def _episode(
+    found: Findings, rules: ItemRules, item: Any, it: Item, loudness: LoudnessRule | None, measured: list[str]
+) -> None:
     """One item of the feed and the files it names: its MP3 first, whose length the others are held to."""
     where = it.label
     mp3 = rules.head(item, it)
@@ -105,4 +110,5 @@ def _episode(found: Findings, rules: ItemRules, item: Any, it: Item, loudness: L
     podcast_tags.check_item(found, item, where, seconds)
     pages.check_episode_page(found, item, where)
     if mp3 is not None and loudness is not None:
-        media.check_loudness(found, mp3, loudness)
+        heard = media.check_loudness(found, mp3, loudness)
+        measured.append(media.loudness_line(found.rel(mp3), heard, loudness))

@@ -1,0 +1,67 @@
+"""What `podcast build` shows while it speaks: a bar on a terminal, plain lines anywhere else (a log, CI,
+`make demo` piped), so a long build is never silent and never shows a count it does not know yet.
+
+The render stage reports (sections ready, sections in all, what just happened): first "cached" with
+the sections the cache already holds, then the title of each section as it is finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Report = Callable[[int, int, str], None]
+
+
+def describe(done: int, total: int, title: str) -> str:
+    """One progress line.
+
+    >>> describe(0, 5, "cached")
+    'speaking 5 sections'
+    >>> describe(2, 13, "cached")
+    'speaking 11 of 13 sections (2 from the cache)'
+    >>> describe(13, 13, "cached")
+    'all 13 sections from the cache'
+    >>> describe(3, 13, "Intro")
+    'spoke Intro (3/13 sections ready)'
+    """
+    if title == "cached":
+        if done == total:
+            return f"all {total} sections from the cache"
+        if done == 0:
+            return f"speaking {total} section{'' if total == 1 else 's'}"
+        return f"speaking {total - done} of {total} sections ({done} from the cache)"
+    return f"spoke {title[:40]} ({done}/{total} sections ready)"
+
+
+@contextlib.contextmanager
+def build_progress(console: Console) -> Iterator[Report]:
+    """A progress callback for the render stage, shown as a bar on a terminal, else as lines on stderr."""
+    if not console.is_terminal:
+
+        def line(done: int, total: int, title: str) -> None:
+            print(describe(done, total, title), file=sys.stderr, flush=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        # Until the render stage reports, the build reads papers and writes summaries and the script.
+        task = bar.add_task("summaries and script", total=None)
+
+        def update(done: int, total: int, title: str) -> None:
+            bar.update(task, completed=done, total=total, description=describe(done, total, title))
+
+        yield update
