@@ -44,5 +44,10 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/render_bench.py
 
+# The LLM stage one request at a time and [summarizer] concurrency at a time, against a fake server
+# on 127.0.0.1 that answers in 2 s: about 2 minutes.
+bench-llm: $(VENV)/.installed-dev
+	$(BIN)/python bench/llm_bench.py
+
 clean:
 	rm -rf public .cache episodes/*/build

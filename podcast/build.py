@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from datetime import time as dtime
@@ -22,11 +23,11 @@ from podcast.audio.render import Progress, Rendering
 from podcast.config import EpisodeFile, ShowConfig, load_episode
 from podcast.edits import Generated
 from podcast.episode import catalog, files
-from podcast.errors import ConfigError, InputError
+from podcast.errors import ConfigError, InputError, PodcastError
 from podcast.fsutil import write_text
 from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
 from podcast.research import sources
-from podcast.summarize.base import TokenUse, read_prompt
+from podcast.summarize.base import SummarizerSettings, TokenUse, key_notice, read_prompt
 from podcast.text import clean
 from podcast.writing.speech import speakable
 
@@ -77,14 +78,10 @@ def _build_episode(
     ep = load_episode(folder)
     gen = Generated(folder)
     papers = sources.papers_of(ep, folder)
-    from podcast.research.arxiv import add_full_text
-
     # A summary a person wrote is read as it is: its paper's PDF would change nothing, so arXiv is not asked.
     own = {p.id for p in papers if gen.is_users(summary_path(folder, p))}
-    need_text = [p for p in papers if p.id not in own]
-    fetched = {p.id: p for p in add_full_text(need_text, cfg, gen.warnings.append)}
-    papers = [fetched.get(p.id, p) for p in papers]
-    summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights)
+    texts = with_full_texts(papers, own, cfg, gen.warnings.append)
+    summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights, texts)
     if len(own) == len(papers):
         engine = ""
     try:
@@ -108,6 +105,19 @@ def _build_episode(
 
 
 # -- summaries ---------------------------------------------------------------------------------------
+
+
+def with_full_texts(
+    papers: Sequence[Paper], own: set[str], cfg: ShowConfig, warn: Callable[[str], None]
+) -> Iterator[Paper]:
+    """The papers, each as soon as its PDF is read (arXiv's, one at a time), so that summarizing it
+    overlaps the next download; those in `own` (summaries a person wrote) as they are."""
+    from podcast.research.arxiv import full_texts
+
+    fetched = full_texts([p for p in papers if p.id not in own], cfg, warn)
+    for paper in papers:
+        yield paper if paper.id in own else next(fetched)
+    yield from fetched  # nothing is left: this lets it end, with its warning on papers left offline
 
 
 def summary_path(folder: Path, paper: Paper) -> Path:
@@ -141,54 +151,82 @@ def summarize_stage(
     gen: Generated,
     log: Callable[[str], None],
     highlights: Sequence[str] = (),
+    texts: Iterable[Paper] | None = None,
 ) -> tuple[list[Summary], str, tuple[TokenUse, ...]]:
     """Each paper's summary from summaries/, written by the engine when missing or out of date.
 
     Papers named in `highlights` get a full summary and the others one sentence (all are full when
-    it is empty). Returns the summaries, the engine's name and the tokens it spent, which are also
-    logged. When an engine fails midway, what it wrote so far is recorded so a rerun keeps it.
+    it is empty). `texts` yields the papers again, each once its full text is there (default:
+    `papers`); an engine that allows it writes `[summarizer] concurrency` summaries at once, the
+    summaries kept in the papers' order. Returns the summaries, the engine's name and the tokens it
+    spent, which are also logged. When an engine fails midway, what it wrote so far is recorded so
+    a rerun keeps it.
     """
-    from podcast.summarize import check_has_text, load, summarize_one
+    from podcast.summarize import Summarizer, check_has_text, load, summarize_one
+    from podcast.summarize.pool import in_order
 
     settings = cfg.summarizer
     full = _highlighted(folder, papers, highlights)
     prompt = read_prompt(settings.prompt) if settings.prompt else ""  # editing it rewrites the summaries
-    engine = None
-    out = []
+    if message := key_notice(settings, cfg.dialogue, cfg.cache_dir):
+        log(message)
+    engine: Summarizer | None = None
+    loading = threading.Lock()
+
+    def summarize(paper: Paper) -> Summary:
+        path = summary_path(folder, paper)
+        line = paper.id not in full
+
+        def generate() -> str:
+            nonlocal engine
+            check_has_text(paper)  # before loading an engine that may cost money to call
+            with loading:  # the first worker to need the engine loads it; the others wait for it
+                engine = ready = engine or load(settings, cfg.cache_dir)
+            return summary_markdown(Summary(paper, summarize_one(ready, paper, line=line)))
+
+        inputs = cache.key(
+            settings.engine,
+            settings.words,
+            settings.model,
+            settings.temperature,
+            prompt,
+            settings.context_tokens,
+            "one sentence" if line else "full",
+            paper.title,
+            paper.url,
+            paper.abstract,
+            paper.full_text,
+        )
+        # Workers produce distinct files, so their records in `gen` never collide.
+        return Summary(paper, read_summary(path, gen.produce(path, inputs, generate)))
+
     try:
-        for paper in papers:
-            path = summary_path(folder, paper)
-            line = paper.id not in full
-
-            def generate(paper: Paper = paper, line: bool = line) -> str:
-                nonlocal engine
-                check_has_text(paper)  # before loading an engine that may cost money to call
-                engine = engine or load(settings, cfg.cache_dir)
-                return summary_markdown(Summary(paper, summarize_one(engine, paper, line=line)))
-
-            inputs = cache.key(
-                settings.engine,
-                settings.words,
-                settings.model,
-                settings.temperature,
-                prompt,
-                settings.context_tokens,
-                "one sentence" if line else "full",
-                paper.title,
-                paper.url,
-                paper.abstract,
-                paper.full_text,
-            )
-            text = gen.produce(path, inputs, generate)
-            out.append(Summary(paper, read_summary(path, text)))
+        out = in_order(papers if texts is None else texts, summarize, _workers(settings))
     except BaseException:
         gen.save()  # the summaries written before the failure are ours: a rerun must know it
         raise
     finally:
-        tokens = engine.token_use() if engine is not None else ()
+        tokens = _by_paper(engine.token_use() if engine is not None else (), papers)
         for message in token_report(tokens):
             log(message)
     return out, settings.engine, tokens
+
+
+def _workers(settings: SummarizerSettings) -> int:
+    """How many summaries are written at once: `concurrency` for an engine that allows it, else 1."""
+    from podcast.summarize import get
+
+    try:
+        concurrent = get(settings.engine).concurrent
+    except PodcastError:  # an engine that cannot load fails when a summary needs it, as it always has
+        return 1
+    return settings.concurrency if concurrent else 1
+
+
+def _by_paper(uses: Iterable[TokenUse], papers: Sequence[Paper]) -> tuple[TokenUse, ...]:
+    """`uses` in the papers' order (answers come back in any order), each paper's in the order asked."""
+    order = {p.id: i for i, p in enumerate(papers)}
+    return tuple(sorted(uses, key=lambda u: order.get(u.paper, len(order))))
 
 
 def _highlighted(folder: Path, papers: Sequence[Paper], highlights: Sequence[str]) -> set[str]:
@@ -250,21 +288,18 @@ def script_stage(
     ep = replace(ep, intro=for_audio(ep.intro), outro=for_audio(ep.outro))
     summaries = [replace(s, text=for_audio(s.text)) for s in summaries]
     from podcast.writing.budget import Budget
-    from podcast.writing.dialogue import DialogueWriter, read_dialogue_prompt
+    from podcast.writing.dialogue import DialogueWriter, Exchanges, read_dialogue_prompt
     from podcast.writing.script import parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
     budget = Budget.of(cfg, ep.highlights)  # None without [script] minutes
     path = folder / SCRIPT
     prompt = read_dialogue_prompt(cfg.script.prompt) if cfg.dialogue else ""
-    writer: DialogueWriter | None = None
-
-    def exchange(summary: Summary) -> list[tuple[str, str]]:
-        nonlocal writer
-        writer = writer or DialogueWriter(cfg.summarizer, prompt, host, reader, cfg.cache_dir)
-        return [(t.speaker, t.text) for t in writer.exchange(summary.paper, summary.text)]
+    exchange = Exchanges(lambda: DialogueWriter(cfg.summarizer, prompt, host, reader, cfg.cache_dir))
 
     def generate() -> str:
+        if cfg.dialogue and budget is None:  # every paper is an exchange: ask for them all at once
+            exchange.ask_all(summaries, cfg.summarizer.concurrency)
         script = write_script(
             show_title=cfg.show.title,
             day=ep.date,
@@ -294,7 +329,7 @@ def script_stage(
     try:
         text = gen.produce(path, inputs, generate)
     finally:
-        for message in token_report(writer.used if writer is not None else (), "dialogue"):
+        for message in token_report(_by_paper(exchange.used(), [s.paper for s in summaries]), "dialogue"):
             log(message)
     script = parse_markdown(text, path, sorted(cfg.profiles))
     return script

@@ -10,7 +10,8 @@ How: plain HTTP with the standard library (no SDK to import in every synthesis w
 JSON or audio out. One retry policy for every endpoint: 408, 409, 425, 429 and 5xx, timeouts and
 dropped connections are tried again after the server's Retry-After (seconds, milliseconds or an HTTP
 date) or else an exponential backoff with jitter, every wait capped. The wait is a `Backoff` that
-every thread using one Client shares, so a rate limit seen by one request holds back all of them.
+every Client of one endpoint in this process shares (`shared_backoff`), so a rate limit seen by one
+request holds back all of them: the summarizer's workers and the dialogue writer's alike.
 Anything else fails at once with one line saying what to fix.
 
 What is kept: answers worth money, under the show's .cache/llm/ (`AnswerCache`), and the tokens each
@@ -40,7 +41,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 """The model summaries and exchanges are asked of when [summarizer] model is empty."""
 ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
-"""Either of these set means an LLM is configured (the summarizer's engine is chosen by it)."""
+"""Either of these set means an LLM can be reached; a show still uses one only when podcast.toml says so."""
 CACHE_KIND = "llm"
 """Answers live in <show>/.cache/llm/."""
 RETRY_STATUS = frozenset({408, 409, 425, 429})
@@ -281,6 +282,21 @@ class Backoff:
             self.sleep(left)
 
 
+_BACKOFFS: dict[str, Backoff] = {}
+_BACKOFFS_LOCK = threading.Lock()
+
+
+def shared_backoff(base_url: str) -> Backoff:
+    """The one Backoff of the endpoint at `base_url` in this process: its rate limit is the server's,
+    whichever caller (a summary, an exchange) was told of it.
+
+    >>> shared_backoff("http://127.0.0.1:1/v1") is shared_backoff("http://127.0.0.1:1/v1")
+    True
+    """
+    with _BACKOFFS_LOCK:
+        return _BACKOFFS.setdefault(base_url, Backoff())
+
+
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asks us to wait: retry-after-ms (OpenAI's), or Retry-After in seconds or as
     an HTTP date (compared with `now`, the Unix time); None when it says nothing usable.
@@ -355,7 +371,7 @@ class Refused(EngineError):
 
 class Client:
     """Requests to one OpenAI-compatible endpoint, for one caller. Thread-safe: callers in threads
-    share the client, and with it the backoff."""
+    share the client, and every client of the endpoint shares its backoff (unless given its own)."""
 
     def __init__(
         self,
@@ -370,7 +386,7 @@ class Client:
         `timeout`, the seconds one answer may take before it counts as a passing failure."""
         self.endpoint = from_environment(environ)
         self.caller, self.policy, self.timeout = caller, policy, timeout
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or shared_backoff(self.endpoint.base_url)
 
     @classmethod
     def for_settings(cls, caller: Caller, settings: RetrySettings) -> Client:

@@ -423,8 +423,10 @@ class FullText:
     warn: Callable[[str], None]
     offline: list[str] = field(default_factory=list)
 
-    def add(self, papers: Sequence[Paper]) -> list[Paper]:
-        out = [self._with_text(p) for p in papers]
+    def each(self, papers: Sequence[Paper]) -> Iterator[Paper]:
+        """The papers, each as soon as its PDF is read; the warning for those left offline comes last."""
+        for p in papers:
+            yield self._with_text(p)
         if self.offline:
             n = len(self.offline)
             self.warn(
@@ -432,7 +434,6 @@ class FullText:
                 f"{'' if n == 1 else 's'} ({', '.join(self.offline)}) summarized from "
                 f"{'its abstract' if n == 1 else 'their abstracts'}; a build online uses the full text"
             )
-        return out
 
     def _with_text(self, paper: Paper) -> Paper:
         aid = arxiv_id_of(paper)
@@ -475,9 +476,16 @@ def add_full_text(papers: Sequence[Paper], cfg: ShowConfig, warn: Callable[[str]
 
     Meant for the build's sources stage: `papers = arxiv.add_full_text(papers, cfg, warn)`.
     """
+    return list(full_texts(papers, cfg, warn))
+
+
+def full_texts(papers: Sequence[Paper], cfg: ShowConfig, warn: Callable[[str], None]) -> Iterator[Paper]:
+    """`add_full_text`, yielding each paper as soon as its text is there, so that summarizing it
+    overlaps the next download (which still waits its `[find] delay` turn in this one thread)."""
     if not cfg.find.full_text or not any(arxiv_id_of(p) is not None and not p.full_text for p in papers):
-        return list(papers)
-    return FullText(ArxivClient(endpoint(cfg)), warn).add(papers)
+        yield from papers
+        return
+    yield from FullText(ArxivClient(endpoint(cfg)), warn).each(papers)
 
 
 def _label(paper: Paper) -> str:

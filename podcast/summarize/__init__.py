@@ -19,6 +19,7 @@ from podcast.summarize.base import (
     register,
     resolve_engine,
 )
+from podcast.summarize.pool import in_order
 
 __all__ = [
     "ONE_LINE_WORDS",
@@ -37,7 +38,8 @@ __all__ = [
 
 
 def summarize_papers(papers: Iterable[Paper], settings: SummarizerSettings) -> list[Summary]:
-    """Summarize each paper, in order, with one engine loaded once.
+    """Summarize each paper with one engine loaded once, several at a time when the engine allows
+    (`concurrency`), the summaries in the papers' order.
 
     Every paper is checked for text before the engine loads, so a bad paper fails the stage
     before any (possibly paid) engine call. Raises InputError naming the paper when it has
@@ -49,7 +51,8 @@ def summarize_papers(papers: Iterable[Paper], settings: SummarizerSettings) -> l
     if not papers:
         return []
     engine = load(settings)
-    return [Summary(paper, summarize_one(engine, paper)) for paper in papers]
+    workers = settings.concurrency if engine.concurrent else 1
+    return in_order(papers, lambda paper: Summary(paper, summarize_one(engine, paper)), workers)
 
 
 def check_has_text(paper: Paper) -> None:

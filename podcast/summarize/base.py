@@ -8,7 +8,9 @@ never imports an engine's packages.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -25,6 +27,10 @@ from podcast.plugins import Registry
 
 ONE_LINE_WORDS = 25
 """Length of the one-sentence summary a paper gets when an episode lists other papers as highlights."""
+MAX_CONCURRENCY = 32
+"""Most requests [summarizer] concurrency may have in flight: beyond it a server only queues them."""
+NOTICED = "llm/key-noticed"
+"""Under the show's .cache/: present once the show was told that an LLM key was found (said once)."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,7 @@ class SummarizerSettings:
 
     engine: str = ""
     """Registry name of the engine: "extractive" (offline), "openai", or a third party's. Empty means
-    chosen at load: "openai" when OPENAI_API_KEY or OPENAI_BASE_URL is set, else "extractive"."""
+    "extractive": an LLM is something a show opts into, never chosen because OPENAI_API_KEY is set."""
     words: int = 130
     """Target length of one summary in words; engines aim for about this many."""
     model: str = ""
@@ -56,6 +62,10 @@ class SummarizerSettings:
     """Longest wait between tries, in seconds, also for a server's Retry-After."""
     timeout: float = 120.0
     """Seconds to wait for one answer before counting the request as failed (and retrying it)."""
+    concurrency: int = 4
+    """LLM requests in flight at once, 1 to 32: summaries several at a time, then the hosts'
+    exchanges several at a time (1: one after the other). Engines that are not thread-safe
+    (the extractive one) write one summary at a time whatever it says."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.engine, str) or self.engine != self.engine.strip():
@@ -63,6 +73,11 @@ class SummarizerSettings:
         _check_whole(self.words, "words", 1)
         _check_whole(self.context_tokens, "context_tokens", 1000)
         _check_whole(self.retries, "retries", 0)
+        _check_whole(self.concurrency, "concurrency", 1)
+        if self.concurrency > MAX_CONCURRENCY:
+            raise ConfigError(
+                f"summarizer.concurrency must be at most {MAX_CONCURRENCY}, got {self.concurrency!r}"
+            )
         t = self.temperature
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 2:
             raise ConfigError(f"summarizer.temperature must be a number from 0 to 2, got {t!r}")
@@ -79,21 +94,34 @@ def _check_whole(value: object, key: str, least: int) -> None:
         raise ConfigError(f"summarizer.{key} must be a whole number of at least {least}, got {value!r}")
 
 
-def resolve_engine(
-    settings: SummarizerSettings, environ: Mapping[str, str] | None = None
-) -> SummarizerSettings:
-    """`settings` with the engine chosen: the one podcast.toml names, else "openai" when
-    OPENAI_API_KEY or OPENAI_BASE_URL is set in `environ` (the process environment), else "extractive".
+def resolve_engine(settings: SummarizerSettings) -> SummarizerSettings:
+    """`settings` with the engine chosen: the one podcast.toml names, else "extractive". The
+    environment plays no part: a key in it must not turn a show's offline episode into a paid one.
 
-    >>> resolve_engine(SummarizerSettings(), {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}).engine
-    'openai'
-    >>> resolve_engine(SummarizerSettings(), {}).engine, resolve_engine(SummarizerSettings("mine"), {}).engine
+    >>> resolve_engine(SummarizerSettings()).engine, resolve_engine(SummarizerSettings("mine")).engine
     ('extractive', 'mine')
     """
-    if settings.engine:
-        return settings
-    chosen = "openai" if llm.configured(environ) else "extractive"
-    return replace(settings, engine=chosen)
+    return settings if settings.engine else replace(settings, engine="extractive")
+
+
+def key_notice(
+    settings: SummarizerSettings, dialogue: bool, cache_dir: Path, environ: Mapping[str, str] | None = None
+) -> str:
+    """The one line telling a show that did not opt into an LLM that OPENAI_API_KEY or
+    OPENAI_BASE_URL is set and how to use it; "" when there is nothing to say or it was said before
+    (remembered in `cache_dir`, the show's .cache/, which the line marks as said)."""
+    env = os.environ if environ is None else environ
+    found = [name for name in llm.ENVIRONMENT if env.get(name, "").strip()]
+    marker = cache_dir / NOTICED
+    if not found or settings.engine == "openai" or dialogue or marker.exists():
+        return ""
+    with contextlib.suppress(OSError):  # a read-only cache says it again next time: no harm
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(" and ".join(found) + "\n", "utf-8")
+    return (
+        f"{' and '.join(found)} {'is' if len(found) == 1 else 'are'} set, but this show does not use an "
+        'LLM; to opt in, set [summarizer] engine = "openai" in podcast.toml (said once)'
+    )
 
 
 class Summarizer(ABC):
@@ -106,6 +134,10 @@ class Summarizer(ABC):
     cache_dir: Path | None = None
     """Where the engine may keep answers that cost something to get (the show's .cache/), set by
     `load`; None means keep nothing."""
+
+    concurrent: ClassVar[bool] = False
+    """Whether one engine may summarize several papers at once from threads (True for an engine that
+    waits on a server, like "openai"); others get one paper at a time."""
 
     def __init__(self, settings: SummarizerSettings) -> None:
         self.settings = settings

@@ -6,8 +6,9 @@ temperature, prompt file and context budget of podcast.toml's [summarizer] table
 retry_wait, retry_max_wait and timeout are the client's retry policy (429, 5xx, timeouts and lost
 connections tried again with capped backoff, honoring the server's Retry-After).
 
-One request per paper. The system message is the prompt file (the package's data/prompts/summary.md
-unless the show names its own), with "{words}" replaced by the target length; the user message is the
+One request per paper, `[summarizer] concurrency` of them at once (podcast.summarize.pool). The
+system message is the prompt file (the package's data/prompts/summary.md unless the show names its
+own), with "{words}" replaced by the target length; the user message is the
 paper's title, authors and text, cut to the context budget with the abstract, introduction and
 conclusion kept first. Every answer is cached under the show's .cache/llm/ by a hash of the endpoint,
 model, temperature and both messages, so a build that failed midway asks again only for what is
@@ -53,6 +54,7 @@ class OpenAISummarizer(Summarizer):
     """Summaries written by a chat model; see the module docstring for the contract."""
 
     name = "openai"
+    concurrent = True  # the client and the cache are thread-safe; _used only ever grows
 
     def __init__(self, settings: SummarizerSettings) -> None:
         super().__init__(settings)

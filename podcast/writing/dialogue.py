@@ -13,22 +13,25 @@ non-empty plain spoken text with no stage directions, markup or speaker labels, 
 An invalid answer is asked for again, telling the model what was wrong, up to DIALOGUE_TRIES times
 in all; then the build stops with one line naming the paper. Valid answers are cached under the
 show's .cache/llm/ by a hash of the endpoint, model, temperature, prompt, paper and summary, so a
-rebuild asks for nothing.
+rebuild asks for nothing. When every paper is an exchange, they are asked for `[summarizer]
+concurrency` at a time (`Exchanges.ask_all`) and the script takes them in its own order.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from podcast import llm
 from podcast.errors import EngineError
-from podcast.models import Paper, VoiceProfile
+from podcast.models import Paper, Summary, VoiceProfile
 from podcast.summarize.base import SummarizerSettings, TokenUse, paper_label, read_prompt
+from podcast.summarize.pool import in_order
 from podcast.text import one_line
 from podcast.writing.speech import speakable
 
@@ -153,7 +156,8 @@ def _snippet(text: str, at: int) -> str:
 
 
 class DialogueWriter:
-    """The exchanges of one build: one client, set up once; answers cached in `cache_dir`."""
+    """The exchanges of one build: one client, set up once; answers cached in `cache_dir`.
+    Thread-safe: `exchange` may run in several threads at once."""
 
     def __init__(
         self,
@@ -217,3 +221,37 @@ class DialogueWriter:
             f"{DIALOGUE_TRIES} tries (last: {reason}); try again, use another model, or set "
             '[script] dialogue = "off"'
         )
+
+
+class Exchanges:
+    """The `exchange` callback of one script (podcast.writing.script.write_script): the writer is set
+    up on first use, and after `ask_all` every paper's exchange is already there, asked for several at
+    a time, so the script takes them in its own order whatever order they were answered in."""
+
+    def __init__(self, make: Callable[[], DialogueWriter]) -> None:
+        self._make = make
+        self.writer: DialogueWriter | None = None
+        self._asked: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, summary: Summary) -> list[tuple[str, str]]:
+        """The (role, text) turns about `summary`'s paper."""
+        asked = self._asked.get((summary.paper.id, summary.text))
+        if asked is not None:
+            return asked
+        return [(t.speaker, t.text) for t in self._writer().exchange(summary.paper, summary.text)]
+
+    def ask_all(self, summaries: Sequence[Summary], workers: int) -> None:
+        """Ask for the exchange of every summary, `workers` at a time (the first failure stops it)."""
+        self._writer()  # set up (or refused) once, here, rather than by the first worker
+        answers = in_order(summaries, self, workers)
+        self._asked.update(((s.paper.id, s.text), turns) for s, turns in zip(summaries, answers, strict=True))
+
+    def used(self) -> list[TokenUse]:
+        """What the exchanges cost, one entry per answer, in the order they were asked for."""
+        return list(self.writer.used) if self.writer is not None else []
+
+    def _writer(self) -> DialogueWriter:
+        with self._lock:
+            self.writer = self.writer or self._make()
+            return self.writer

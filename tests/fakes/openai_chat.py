@@ -7,8 +7,15 @@
 
 POST /v1/chat/completions answers with the next scripted Reply (in order; a request with none left
 gets a 400 that says so), GET /v1/models lists `models`. Replies may be delayed to provoke client
-timeouts, or `dropped()`: the connection closes with no answer at all. The bodies follow OpenAI's: chat.completion objects with `usage`, and errors as
-{"error": {"message", "type", "code"}}.
+timeouts, or `dropped()`: the connection closes with no answer at all. The bodies follow OpenAI's:
+chat.completion objects with `usage`, and errors as {"error": {"message", "type", "code"}}.
+
+For requests that come several at a time, in no set order:
+
+    server.respond = lambda request, n: completion(...)   # the reply to chat request n (from 0)
+    server.gather(4, latest_first=True)   # hold the next 4 answers until 4 requests are in flight,
+                                          # then answer the one that came last first
+    server.max_in_flight, server.answered, server.replied   # what happened
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -137,8 +144,21 @@ class FakeOpenAI:
         self.url = url
         self.models = models
         self.requests: list[Request] = []
+        self.respond: Callable[[Request, int], Reply] | None = None
+        """When set, the reply to chat request n (counted from 0), instead of the script."""
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most chat requests that were waiting for their answer at one time."""
+        self.answered: list[int] = []
+        """Chat request numbers in the order their answers went out."""
+        self.replied: dict[int, tuple[float, int]] = {}
+        """Chat request number -> (time.monotonic() when its answer went out, its status)."""
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._chats = 0
+        self._gather: tuple[int, int, bool] | None = None
+        """(first request number, how many, latest first) of the answers held back."""
 
     def script(self, *replies: Reply) -> None:
         """Queue replies for the next chat requests, in order."""
@@ -155,17 +175,50 @@ class FakeOpenAI:
         """Scripted replies nobody asked for."""
         return len(self._replies)
 
-    def _next(self, request: Request) -> Reply:
+    def gather(self, count: int, *, latest_first: bool = False) -> None:
+        """Hold the answers to the next `count` chat requests until all of them are in flight (at most
+        10 s: a client that sends one at a time never gets there), then answer them, the one that came
+        last first when `latest_first`."""
+        with self._lock:
+            self._gather = (self._chats, count, latest_first)
+
+    def _next(self, request: Request) -> tuple[Reply, int]:
+        """The reply to `request` and its chat request number (-1 for other requests)."""
         with self._lock:
             self.requests.append(request)
             if request.method == "GET" and request.path == "/v1/models":
                 data = [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in self.models]
-                return Reply(body={"object": "list", "data": data})
+                return Reply(body={"object": "list", "data": data}), -1
             if request.method != "POST" or request.path != "/v1/chat/completions":
-                return error(404, f"no route {request.method} {request.path}")
+                return error(404, f"no route {request.method} {request.path}"), -1
+            n = self._chats
+            self._chats += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._changed.notify_all()
+            if self.respond is not None:
+                return self.respond(request, n), n
             if not self._replies:
-                return error(400, "fake server: no scripted reply left for this request")
-            return self._replies.popleft()
+                return error(400, "fake server: no scripted reply left for this request"), n
+            return self._replies.popleft(), n
+
+    def _hold(self, n: int) -> None:
+        """Wait for chat request `n`'s turn to be answered (see `gather`)."""
+        with self._lock:
+            if self._gather is None or not 0 <= n - self._gather[0] < self._gather[1]:
+                return
+            first, count, latest_first = self._gather
+            self._changed.wait_for(lambda: self._chats >= first + count, timeout=10)
+            if latest_first:
+                later = range(n + 1, min(first + count, self._chats))
+                self._changed.wait_for(lambda: all(k in self.replied for k in later), timeout=10)
+
+    def _done(self, n: int, status: int) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.answered.append(n)
+            self.replied[n] = (time.monotonic(), status)
+            self._changed.notify_all()
 
 
 def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -182,7 +235,15 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, body: dict[str, Any]) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = state._next(Request(self.command, self.path, headers, body, time.monotonic()))
+            reply, n = state._next(Request(self.command, self.path, headers, body, time.monotonic()))
+            try:
+                self._answer(reply, n)
+            finally:
+                if n >= 0:
+                    state._done(n, reply.status)
+
+        def _answer(self, reply: Reply, n: int) -> None:
+            state._hold(n)
             if reply.delay:
                 time.sleep(reply.delay)
             if reply.drop:

@@ -47,7 +47,7 @@ def test_new_from_arxiv_then_build_summarizes_the_pdf_with_the_llm(
     shutil.rmtree(show / "episodes")  # only the new episode, so the build has one paper
     toml = show / "podcast.toml"
     toml.write_text(toml.read_text("utf-8") + "delay = 0.05\n", "utf-8")  # the template ends with its [find] table
-    toml.write_text(toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n'))
+    toml.write_text(toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nengine = "openai"\nmodel = "test-model"\n'))
     # The co-host reads the summary out (not an exchange between the hosts: see test_dialogue).
     toml.write_text(toml.read_text("utf-8").replace("[script]\n", '[script]\ndialogue = "off"\n'))
 

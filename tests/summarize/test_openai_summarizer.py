@@ -1,5 +1,7 @@
 """The "openai" summarizer against a fake OpenAI-compatible server on 127.0.0.1: what the client sends,
-how it retries, what it caches, what a build reports and writes, and the engine's auto-choice."""
+how it retries, what it caches, what a build reports and writes, and that only podcast.toml chooses it.
+Requests here go one at a time, so scripted replies answer them in order: tests/summarize/
+test_concurrency.py covers several at once."""
 
 from __future__ import annotations
 
@@ -50,8 +52,10 @@ DEFAULT_PROMPT = read_prompt("")
 
 
 def fast(settings: SummarizerSettings) -> SummarizerSettings:
-    """`settings` for the fake server, with every backoff tiny."""
-    return replace(settings, model="test-model", retry_wait=0.001, retry_max_wait=2.0, timeout=5.0)
+    """`settings` for the fake server, with every backoff tiny and one request at a time."""
+    return replace(
+        settings, model="test-model", retry_wait=0.001, retry_max_wait=2.0, timeout=5.0, concurrency=1
+    )
 
 
 ABSTRACT = (
@@ -324,7 +328,10 @@ def starter(tmp_path: Path) -> Path:
     root = Path(shutil.copytree(TEMPLATE, tmp_path / "show"))  # `podcast init` without its music
     toml = root / "podcast.toml"
     toml.write_text(
-        toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n'), "utf-8"
+        toml.read_text("utf-8").replace(
+            "[summarizer]\n", '[summarizer]\nengine = "openai"\nmodel = "test-model"\n'
+        ),
+        "utf-8",
     )
     return root
 
@@ -345,7 +352,7 @@ def run_stage(
 
 def test_highlights_get_full_summaries_and_the_rest_one_sentence(openai_chat: FakeOpenAI, starter: Path) -> None:
     cfg = load_show(starter)
-    assert cfg.summarizer.engine == "openai"  # chosen because OPENAI_* is set
+    assert cfg.summarizer.engine == "openai"  # as podcast.toml says
     line = "DeepSeek-V2 is a cheap mixture-of-experts model whose latent attention shrinks the KV cache."
     openai_chat.script(completion(SUMMARY, prompt_tokens=1500, completion_tokens=160))
     openai_chat.script(completion(line, prompt_tokens=1400, completion_tokens=30))
@@ -402,6 +409,8 @@ def test_the_extractive_engine_gives_non_highlights_its_top_sentence(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    toml = starter / "podcast.toml"
+    toml.write_text(toml.read_text("utf-8").replace('engine = "openai"\n', ""))
     cfg = load_show(starter)
     assert cfg.summarizer.engine == "extractive"
     log, summaries, name, tokens = run_stage(starter, cfg, ("2405.04434",))
@@ -414,22 +423,16 @@ def test_the_extractive_engine_gives_non_highlights_its_top_sentence(
 # --- configuration ----------------------------------------------------------------------------------
 
 
-def test_the_engine_is_chosen_by_the_environment_unless_podcast_toml_names_one(
+def test_the_engine_is_the_one_podcast_toml_names_never_the_environments_choice(
     monkeypatch: pytest.MonkeyPatch, starter: Path
 ) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    assert load_show(starter).summarizer.engine == "extractive"
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
-    assert load_show(starter).summarizer.engine == "openai"
-    monkeypatch.delenv("OPENAI_BASE_URL")
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    assert load_show(starter).summarizer.engine == "openai"
     toml = starter / "podcast.toml"
-    toml.write_text(
-        toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nengine = "extractive"\n')
-    )
-    assert load_show(starter).summarizer.engine == "extractive"
+    assert load_show(starter).summarizer.engine == "openai"  # opted in
+    toml.write_text(toml.read_text("utf-8").replace('engine = "openai"\n', ""))
+    for name, value in (("OPENAI_API_KEY", KEY), ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")):
+        monkeypatch.setenv(name, value)
+        cfg = load_show(starter)
+        assert cfg.summarizer.engine == "extractive" and cfg.dialogue is False
 
 
 def test_a_prompt_file_of_the_show_replaces_the_default(openai_chat: FakeOpenAI, starter: Path) -> None:
@@ -453,6 +456,9 @@ def test_a_prompt_file_of_the_show_replaces_the_default(openai_chat: FakeOpenAI,
         ("retries", -1, "summarizer.retries must be a whole number of at least 0"),
         ("retry_wait", "1", "summarizer.retry_wait must be a number of seconds"),
         ("timeout", 0, "summarizer.timeout must be more than 0 seconds"),
+        ("concurrency", 0, "summarizer.concurrency must be a whole number of at least 1"),
+        ("concurrency", 2.0, "summarizer.concurrency must be a whole number of at least 1"),
+        ("concurrency", 33, "summarizer.concurrency must be at most 32"),
     ],
 )
 def test_bad_new_settings_fail_when_made(key: str, value: object, message: str) -> None:
@@ -474,7 +480,7 @@ def test_podcast_build_uses_the_endpoint_and_reports_tokens(
     (show / "podcast.toml").write_text(
         (show / "podcast.toml")
         .read_text("utf-8")
-        .replace("[summarizer]\n", '[summarizer]\nmodel = "test-model"\n')
+        .replace("[summarizer]\n", '[summarizer]\nengine = "openai"\nmodel = "test-model"\n')
         .replace("[script]\n", '[script]\ndialogue = "off"\n')  # the summary read out: see test_dialogue
     )
     openai_chat.script(completion(SUMMARY, prompt_tokens=2048, completion_tokens=99))

@@ -33,7 +33,7 @@ TURNS = [
     {"speaker": "host", "text": "And does it keep up?"},
 ]
 GOOD = json.dumps(TURNS)
-LLM_SETTINGS = '[summarizer]\nmodel = "test-model"\nretry_wait = 0.001\ntimeout = 10.0\n'
+LLM_SETTINGS = '[summarizer]\nengine = "openai"\nmodel = "test-model"\nretry_wait = 0.001\ntimeout = 10.0\n'
 
 
 def with_turn(**change: str) -> str:
@@ -80,12 +80,12 @@ def paper_lines(script_md: str) -> list[str]:
 # --- when the exchange is used ---------------------------------------------------------------------
 
 
-def test_dialogue_defaults_to_duo_with_an_llm(monkeypatch: pytest.MonkeyPatch, starter: Path) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    assert load_show(starter).dialogue is False  # extractive summaries: the co-host reads them
+def test_dialogue_defaults_to_duo_with_the_llm_summarizer(monkeypatch: pytest.MonkeyPatch, starter: Path) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    assert load_show(starter).dialogue is True
+    assert load_show(starter).dialogue is True  # the show opted into the LLM: "auto" is on
+    set_toml(starter, 'engine = "openai"\n', "")
+    assert load_show(starter).dialogue is False  # extractive summaries, whatever the environment
+    set_toml(starter, "[summarizer]\n", '[summarizer]\nengine = "openai"\n')
     set_toml(starter, '# format = "duo"', 'format = "solo"')
     assert load_show(starter).dialogue is False
     set_toml(starter, "[script]\n", '[script]\ndialogue = "on"\n')
@@ -104,6 +104,7 @@ def test_without_an_llm_the_duo_script_is_the_reading_format(
 ) -> None:
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    set_toml(starter, 'engine = "openai"\n', "")
     script_md, log = write_script_md(starter)
     assert paper_lines(script_md) == [
         f"host: First up: {TITLE}, by Maximilian Beck and Sepp Hochreiter.",
