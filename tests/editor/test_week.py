@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import RunCli
 from fakes.arxiv import FakeArxiv
 from fakes.openai_chat import FakeOpenAI, completion
 
 from podcast.research.arxiv import API_ENV
 from podcast.research.ledger import Ledger
 
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+"""The `run_cli` fixture (tests/conftest.py; this folder's conftest.py has the name)."""
 UNTIL = "2024-05-12"
 TURNS = (
     '[{"speaker": "cohost", "text": "This one is about caching."}, {"speaker": "host", "text": "Why now?"},'
@@ -26,8 +30,9 @@ LLM_SETTINGS = '[summarizer]\nengine = "openai"\nmodel = "test-model"\nretry_wai
 
 
 @pytest.fixture
-def week_show(show: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The built and published sample show, finding on the fake arXiv, picking two papers a week."""
+def week_show(built_show: Path, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the built and published sample show, finding on the fake arXiv, picking two papers a week."""
+    show = Path(shutil.copytree(built_show, tmp_path / "show", symlinks=True))
     monkeypatch.setenv(API_ENV, fake_arxiv.api_url)
     toml = show / "podcast.toml"  # the template ends with its [find] table
     toml.write_text(toml.read_text("utf-8") + "pick = 2\ndelay = 0.05\nfull_text = false\n", "utf-8")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import RunCli
 from support.shows import make_publishable
 
 from podcast.config import from_table
@@ -21,6 +22,8 @@ from podcast.settings import AudioSettings, ScriptSettings
 from podcast.writing.budget import Budget, Pacer
 from podcast.writing.script import write_script
 
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+"""The `run_cli` fixture's type (imported from conftest, it may be another folder's conftest.py)."""
 SAMPLE = Path(__file__).parents[2] / "episodes" / "2024-05-10-xlstm-deepseek-v2" / "episode.toml"
 HOST = VoiceProfile("host", "Joe", "piper", "joe")
 COHOST = VoiceProfile("cohost", "Ava", "hibari", "heart")
