@@ -116,7 +116,9 @@ def test_the_site_table_is_read_from_podcast_toml(run_cli: RunCli, tmp_path: Pat
     assert run_cli(tmp_path, "init", "show").returncode == 0
     root = make_publishable(tmp_path / "show")
     toml = root / "podcast.toml"
-    good = toml.read_text("utf-8") + f'\n[site]\nspotify = "{APPS.spotify}"\nnewsletter_url = "{APPS.newsletter_url}"\n'
+    text = toml.read_text("utf-8")
+    assert text.count("\n[site]\n") == 1  # init lists the table, its keys commented out
+    good = text.replace("\n[site]\n", f'\n[site]\nspotify = "{APPS.spotify}"\nnewsletter_url = "{APPS.newsletter_url}"\n')
     toml.write_text(good, "utf-8")
     cfg = load_show(root)
     assert cfg.show.site.apps() == (("Spotify", APPS.spotify),)
@@ -152,6 +154,10 @@ def test_subscribe_links_and_the_newsletter_signup_on_every_page() -> None:
                         ("Overcast", APPS.overcast)], rel
         assert [a.get("href") for a in doc.xpath("//section[@class='subscribe card']//a[@data-newsletter]")] == [APPS.newsletter_url]
         assert doc.get_element_by_id("feed-url").get("value") == SHOW.feed_url
+    assert page(files, episode_page(eps[0].slug)).xpath("//p[@class='meta voices']/text()") == [
+        "Read by Ava and Sam <b>: synthetic voices, from the newsletter below"]
+    assert page(files, "index.html").xpath("//p[@class='by']/text()") == [
+        "by Ada Lovelace, read by Ava and Sam <b> (synthetic voices)"]
     bare = page(site(replace(SHOW), eps), "index.html")
     assert bare.xpath("//a[@data-app or @data-newsletter]") == []
 
