@@ -116,6 +116,9 @@ class EpisodeFile:
     papers: tuple[PaperEntry, ...] = ()
     highlights: tuple[str, ...] = field(default=(), metadata=LINE)
     """Ids of the papers that get a full summary; the others get one sentence. Empty: all are full."""
+    image: str = ""
+    """The episode's art: a square JPEG/PNG of 1400-3000 px (relative to episode.toml, inside the
+    show); empty: drawn from the title in the show cover's colors."""
 
 
 @dataclass(frozen=True)
@@ -487,4 +490,6 @@ def load_episode(folder: Path) -> EpisodeFile:
         if p.pdf:
             hint = "papers/ beside episode.toml"
             in_show(root, p.pdf, f"{path}: paper {i} pdf", base=folder, what="the PDF", hint=hint)
+    if ep.image and not in_show(root, ep.image, f"{path}: image", base=folder, what="the image").is_file():
+        raise ConfigError(f"{path}: image {ep.image!r} not found; give a square JPEG/PNG or leave it empty")
     return ep

@@ -80,6 +80,18 @@ def episode_cover(show_title: str, title: str, label: str, cache_root: Path | No
     return data
 
 
+def episode_art(path: Path) -> bytes:
+    """An episode's own art (episode.toml's image) as the site serves it: a JPEG, checked like a
+    cover (CoverRejected names the file); a PNG is converted, the same bytes for the same file."""
+    data, mime = check_cover(path)
+    if mime == "image/jpeg":
+        return data
+    with Image.open(io.BytesIO(data)) as img:
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", quality=92, subsampling=0, optimize=True)
+    return out.getvalue()
+
+
 def make_episode_cover(show_title: str, title: str, label: str, size: int = MIN_PX) -> bytes:
     """Like make_cover, with the palette of the show's title, so a show's episodes look like one family."""
     show_seed = hashlib.sha256(show_title.encode("utf-8")).digest()

@@ -96,7 +96,7 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], SiteFi
         cues = _cues(named[ep.transcripts.vtt], folder) if ep.transcripts.vtt else []
         # For pasting into a newsletter service: the mail's HTML, a page no other page links to.
         media[episode_path(ep, EMAIL_PAGE)] = email_page(cfg.show, ep, letter, cover).encode("utf-8")
-        sources.append(site.EpisodeSource(ep, letter, tuple(cues)))
+        sources.append(site.EpisodeSource(ep, letter, tuple(cues), _episode_art(folder)))
     media[cover] = _cover_bytes(cfg)
     episodes = [ep for _, ep in built]
     newsletters = {s.ep.slug: s.newsletter_html for s in sources}
@@ -108,6 +108,16 @@ def site_files(cfg: ShowConfig) -> tuple[list[tuple[Path, BuiltEpisode]], SiteFi
         FEED_PATH: render_feed(cfg.show, episodes),
     }
     return built, media | pages | feeds
+
+
+def _episode_art(folder: Path) -> Path | None:
+    """The image episode.toml names for the episode's art (checked to be in the show), if any."""
+    from podcast.config import load_episode
+
+    if not (folder / "episode.toml").is_file():  # a record copied without its sources
+        return None
+    name = load_episode(folder).image
+    return folder / name if name else None
 
 
 def _read_text(path: Path, folder: Path) -> str:

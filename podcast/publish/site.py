@@ -79,6 +79,8 @@ class EpisodeSource:
     ep: BuiltEpisode
     newsletter_html: str
     cues: tuple[Cue, ...] = ()
+    art: Path | None = None
+    """The episode's own art (episode.toml's image); None: drawn from its title."""
 
 
 def render_site(
@@ -92,11 +94,11 @@ def render_site(
     """Every page of the site and each episode's art, by site-relative path: the art first, then each
     episode's page (linked to the episodes before and after it) and embeddable player, then index.html
     with the search index. `cache_root` keeps the drawn art between publishes."""
-    from podcast.episode.cover import episode_cover
+    from podcast.episode.cover import episode_art, episode_cover
 
     oldest_first = sorted(sources, key=lambda s: (s.ep.published, s.ep.number, s.ep.slug))
     files = {
-        episode_path(s.ep, EPISODE_IMAGE): episode_cover(
+        episode_path(s.ep, EPISODE_IMAGE): episode_art(s.art) if s.art else episode_cover(
             show.title, s.ep.title, f"Episode {s.ep.number} · {show.title}", cache_root
         )
         for s in oldest_first

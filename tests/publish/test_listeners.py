@@ -17,7 +17,8 @@ import podcastparser
 import pytest
 from conftest import RunCli
 from lxml import etree
-from support.shows import COVER, SHOW, cues_for, make_episode, make_publishable
+from PIL import Image
+from support.shows import COVER, FIRST_EPISODE, SHOW, cues_for, make_episode, make_publishable
 
 from podcast.config import load_show
 from podcast.errors import ConfigError
@@ -214,3 +215,29 @@ def test_the_search_index_holds_each_episodes_words_and_cannot_break_out_of_its_
     assert "schmidhuber" not in index[first.slug]["newsletter"] + index[first.slug]["title"]
     assert "gradients" in index[second.slug]["newsletter"].split() and index[second.slug]["transcript"] == ""
     assert "pwned" in index[first.slug]["title"].split()  # the hostile title is data, found like any word
+
+
+# --- an episode's own art ---------------------------------------------------------------------------
+
+
+def test_an_episode_image_named_in_episode_toml_is_its_art(show: Path, run_cli: RunCli, tmp_path: Path) -> None:
+    folder = show / "episodes" / FIRST_EPISODE
+    toml = folder / "episode.toml"
+    toml.write_text(toml.read_text("utf-8").replace("\n[[papers]]", '\nimage = "art.png"\n\n[[papers]]', 1), "utf-8")
+    Image.new("RGB", (1400, 1400), (20, 140, 60)).save(folder / "art.png")
+    site = tmp_path / "site"
+    assert run_cli(show, "publish", "--site", site).returncode == 0  # publish checks the site first
+    with Image.open(site / "episodes" / FIRST_EPISODE / EPISODE_IMAGE) as art:
+        assert (art.format, art.size) == ("JPEG", (1400, 1400))
+        assert max(abs(a - b) for a, b in zip(art.getpixel((700, 700)), (20, 140, 60), strict=True)) <= 3
+    assert run_cli(show, "check", site).returncode == 0
+
+    Image.new("RGB", (600, 600)).save(folder / "art.png")
+    result = run_cli(show, "publish", "--site", site)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "art.png: is 600x600 px; use a square image of 1400-3000 px" in result.stderr
+    outside = tmp_path / "outside.png"
+    Image.new("RGB", (1400, 1400)).save(outside)
+    toml.write_text(toml.read_text("utf-8").replace('image = "art.png"', f'image = "{outside}"'), "utf-8")
+    result = run_cli(show, "publish", "--site", site)
+    assert result.returncode == 1 and "image" in result.stderr and "leads outside the show folder" in result.stderr
