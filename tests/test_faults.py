@@ -138,7 +138,7 @@ def test_a_build_killed_mid_write_leaves_whole_files(show: Path) -> None:
         "A second paragraph so that there is something to synthesize and encode.",
     )
     for stage, pattern in STAGES.items():
-        tries = []
+        tries: list[bool] = []
         while len(tries) < 5 and not any(tries):
             tries.append(_build_killed_when(show, pattern))
             _outputs_are_whole(build)
