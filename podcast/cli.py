@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true",
                    help="with --from-newsletter: write an existing folder's episode.toml and summaries anew")
 
-    c = cmd("find", "List new arXiv papers of a period, newest first, for the next episode.")
+    c = cmd("find", "List a period's new arXiv papers, best first by the show's history (see podcast rank).")
     c.add_argument("--since", metavar="DATE",
                    help="first submission day, YYYY-MM-DD (default: [find] days before --until)")
     c.add_argument("--until", metavar="DATE", help="last submission day, YYYY-MM-DD (default: today)")
