@@ -5,9 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, SHARED, csv_file, fails, podcast
+from fakes.arxiv import FakeArxiv
+from support.editor import HEADER, SHARED, csv_file, fails, make_show, podcast
 
 from podcast.research.ledger import FILE, IMPORTED, Ledger
+
+
+@pytest.fixture
+def show(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A `podcast init` show finding on the fake arXiv, the current folder."""
+    return make_show(tmp_path_factory, tmp_path, fake_arxiv, monkeypatch)
+
 
 DOWNLOADED = [
     "Attention Is All You Need,https://arxiv.org/abs/1706.03762v7,2017-06-12,2024-06-19",

@@ -10,13 +10,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, csv_file, fails, podcast
 from fakes.arxiv import FakeArxiv
+from support.editor import SHARED, csv_file, fails, make_show, podcast
 
 from podcast.config import load_episode, load_show
 from podcast.editor import history, ranker
 from podcast.editor.rank import rank_listings
 from podcast.research.ledger import Ledger
+
+
+@pytest.fixture
+def show(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A `podcast init` show finding on the fake arXiv, the current folder."""
+    return make_show(tmp_path_factory, tmp_path, fake_arxiv, monkeypatch)
+
 
 WEEK = ["--since", "2024-05-06", "--until", "2024-05-12"]
 SERVING = ["2405.04532", "2405.04437", "2405.05254"]

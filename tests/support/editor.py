@@ -1,5 +1,7 @@
-"""A show for the editor's tests: made by `podcast init`, its [find] pointed at the fake arXiv, the
-current folder; and CSV histories written for a test."""
+"""The editor's tests' helpers: a show made by `podcast init` with its [find] pointed at the fake
+arXiv (the current folder), CSV histories written for a test, and the CLI run in this process.
+
+Not a conftest.py: tests import helpers `from conftest import ...`, which must stay tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -18,14 +20,17 @@ SHARED = Path(__file__).resolve().parents[1] / "data" / "reading-history"
 """The seed reader's history (a copy of shared/data/reading-history, so a clean checkout has it)."""
 
 
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return init_show(tmp_path_factory.mktemp("starter") / "show")
+_starter: list[Path] = []
+"""The show `podcast init` makes, once per session: each test copies it."""
 
 
-@pytest.fixture
-def show(starter: Path, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = Path(shutil.copytree(starter, tmp_path / "show"))
+def make_show(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """For a test module's `show` fixture."""
+    if not _starter:
+        _starter.append(init_show(tmp_path_factory.mktemp("starter") / "show"))
+    root = Path(shutil.copytree(_starter[0], tmp_path / "show"))
     toml = root / "podcast.toml"
     text = toml.read_text("utf-8")
     assert text.count("\n[find]\n") == 1, "podcast init's podcast.toml should have a [find] table"
