@@ -270,6 +270,17 @@ BREAKS: dict[str, tuple[Callable[[Site], object], str, Subject, str]] = {
         lambda s: (s.folder / "index.html").write_text(
             '<meta property="og:image" content="https://example.org/show/episodes/x/gone.jpg">', "utf-8"),
         f"episodes/{SLUG}/index.html", "page", r"<meta og:image> .*gone\.jpg names episodes/x/gone\.jpg, which is not"),
+    "page links to a missing file": (
+        lambda s: (s.folder / "index.html").write_text(
+            '<a href="../2024-w18/index.html#top">previous</a><img src="episode.jpg">'
+            '<article><a href="figure-1.html">the newsletter\'s own link</a></article>', "utf-8"),
+        f"episodes/{SLUG}/index.html", "page", r"links to '\.\./2024-w18/index\.html#top' \(episodes/2024-w18/index\.html\), which is not"),
+    "embed page links out of the site": (
+        lambda s: (s.folder / "embed.html").write_text('<audio src="../../../x.mp3"></audio>', "utf-8"),
+        f"episodes/{SLUG}/embed.html", "page", r"links to '\.\./\.\./\.\./x\.mp3', outside the site's folder"),
+    "home page links from the server's root": (
+        lambda s: (s.root / "index.html").write_text('<link rel="icon" href="/cover.jpg">', "utf-8"),
+        "index.html", "page", r"links to '/cover\.jpg' from the server's root"),
     "torn search index": (
         lambda s: (s.root / "index.html").write_text(
             '<script type="application/json" id="search-index">[{"slug": </script>', "utf-8"),
@@ -286,6 +297,11 @@ BREAKS: dict[str, tuple[Callable[[Site], object], str, Subject, str]] = {
 
 def test_a_good_site_has_no_problems(good: Site) -> None:
     assert check_site(good.root, now=NOW) == []
+
+
+def test_links_the_newsletter_writer_wrote_are_not_the_sites_problem(site: Site) -> None:
+    (site.folder / "index.html").write_text('<article><a href="figure-1.html">fig</a></article>', "utf-8")
+    assert check_site(site.root, now=NOW) == []
 
 
 @pytest.mark.parametrize("name", BREAKS)

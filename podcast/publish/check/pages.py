@@ -1,13 +1,18 @@
-"""The site's pages as link previews and other sites see them: what an episode page's <meta> tags
-name (its art, audio and embeddable player) is in the site, and the data a page carries parses."""
+"""The site's pages as readers, link previews and other sites see them: every link inside the site
+leads to a file of it, what an episode page's <meta> tags name (its art, audio and embeddable player)
+is in the site, and the data a page carries parses."""
 
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from podcast.publish.check.problems import Findings, text
+from podcast.publish.feed import EMBED_PAGE
 
 PREVIEW_META = ("og:image", "og:audio", "twitter:image", "twitter:player")
 """The <meta> tags (property= or name=) whose URL a link preview fetches."""
@@ -35,6 +40,11 @@ def check_episode_page(found: Findings, item: Any, where: str) -> None:
             found.add(rel, "page", f"<meta {key}> {url} names {found.rel(target)}, which is not in the "
                       "site; publish again")
     _json_scripts(found, doc, rel)
+    _local_links(found, doc, page)
+    embed = page.parent / EMBED_PAGE
+    embed_doc = _parse(found, embed) if embed.is_file() else None
+    if embed_doc is not None:
+        _local_links(found, embed_doc, embed)
 
 
 def check_index(found: Findings) -> None:
@@ -43,6 +53,7 @@ def check_index(found: Findings) -> None:
     doc = _parse(found, page) if page.is_file() else None
     if doc is None:
         return
+    _local_links(found, doc, page)
     for data in _json_scripts(found, doc, "index.html"):
         if not isinstance(data, list):
             continue
@@ -76,3 +87,34 @@ def _json_scripts(found: Findings, doc: Any, rel: str) -> list[Any]:
         except ValueError as e:
             found.add(rel, "page", f"<script id={script.get('id')!r}> is not valid JSON ({e}); publish again")
     return out
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _local_links(found: Findings, doc: Any, page: Path) -> None:
+    """Each relative href= and src= of the page names a file of the site (a folder: its index.html).
+
+    Links inside an <article> (the newsletter as its writer wrote it) are the writer's own: a page
+    with one the site lacks is still published."""
+    rel = found.rel(page)
+    written = {el for article in doc.iter("article") for el in article.iter()}
+    for el in doc.iter():
+        if el in written:
+            continue
+        for attr in ("href", "src"):
+            link = (el.get(attr) or "").strip()
+            if not link or link.startswith(("#", "//")) or _SCHEME.match(link):
+                continue
+            path = unquote(urlsplit(link).path)
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+            if path.endswith("/") or not path:
+                target = posixpath.join(target, "index.html")
+            if path.startswith("/"):
+                found.add(rel, "page", f"links to {link!r} from the server's root; links between the "
+                          "site's files must be relative, so it works in any folder (fix the template)")
+            elif target.startswith("../") or target == "..":
+                found.add(rel, "page", f"links to {link!r}, outside the site's folder")
+            elif not (found.root / target).is_file():
+                found.add(rel, "page", f"links to {link!r} ({target}), which is not in the site; "
+                          "publish again")
