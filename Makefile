@@ -5,7 +5,7 @@ COQUI := .venv-coqui
 BIN := $(VENV)/bin
 SAMPLE := episodes/2024-05-10-xlstm-deepseek-v2
 
-.PHONY: demo test test-coqui lint bench clean
+.PHONY: demo test test-ray test-coqui lint bench bench-ray clean
 
 # The stamp files make re-runs instant and re-install when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -25,7 +25,11 @@ demo: $(VENV)/.installed
 	$(BIN)/podcast publish
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not ray"
+
+# Builds on a Ray cluster started on 127.0.0.1: a few minutes, so apart from `make test` (CI runs both).
+test-ray: $(VENV)/.installed-dev
+	$(BIN)/pytest -q -m ray tests/audio/test_ray_executor.py
 
 # The coqui engine needs torch and Coqui TTS (8.3 GB): a venv of its own keeps `make test` light.
 $(COQUI)/.installed: pyproject.toml
@@ -43,6 +47,11 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/render_bench.py
+
+# The sample week cold with the local executor and with Ray (a head started on 127.0.0.1), and the
+# per-line costs that size a cluster.
+bench-ray: $(VENV)/.installed-dev
+	$(BIN)/python bench/ray_bench.py
 
 # The LLM stage one request at a time and [summarizer] concurrency at a time, against a fake server
 # on 127.0.0.1 that answers in 2 s: about 2 minutes.

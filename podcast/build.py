@@ -98,6 +98,7 @@ def _build_episode(
         progress=progress,
         music_root=cfg.root,
         lexicon=cfg.lexicon,
+        executor=cfg.render.executor,
     )
     built = package_stage(folder, ep, summaries, script, rendering, cfg)
     took = time.perf_counter() - t0

@@ -61,7 +61,10 @@ EXAMPLES = {
         "  podcast week                  # e.g. from cron: 0 6 * * FRI cd /path/to/show && podcast week\n"
         "  podcast week --to s3://my-bucket/podcast"
     ),
-    "build": "example:\n  podcast build episodes/2024-05-10-xlstm-deepseek-v2",
+    "build": (
+        "example:\n  podcast build episodes/2024-05-10-xlstm-deepseek-v2\n"
+        "  RAY_ADDRESS=10.0.0.5:6379 podcast build --executor ray show-a/episodes/X show-b/episodes/Y"
+    ),
     "publish": (
         "Every publish ends with `podcast check`; a site that fails it is never uploaded.\n"
         "--to uploads only what changed (by sha256), media first and feed.xml last. Endpoint:\n"
@@ -176,7 +179,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--to", metavar="s3://BUCKET/PREFIX", help="publish to S3 instead of the [publish] site")
 
     c = cmd("build", "Build an episode: summaries, script, speech, mix, tags, transcripts, newsletter.")
-    c.add_argument("episode_dir", type=Path)
+    c.add_argument("episode_dir", type=Path, nargs="+",
+                   help="an episode folder; several (of one show or several) build one after another, "
+                        "or all at once with --executor ray")
+    c.add_argument("--executor", choices=("local", "ray"),
+                   help="where the voices speak: local (this machine's cores) or ray (the Ray cluster "
+                        "at RAY_ADDRESS, else a Ray started here; needs the ray extra). "
+                        "Default: [render] executor")
 
     c = cmd("publish", "Write the site (feed.xml, episodes, pages) from every built episode.")
     where = c.add_mutually_exclusive_group()
@@ -345,8 +354,12 @@ def _build(args: argparse.Namespace) -> None:
     from podcast.build import build_episode
     from podcast.progress import build_progress
 
-    folder = args.episode_dir
-    cfg = _show(folder if folder.is_dir() else None)
+    if len(args.episode_dir) > 1:
+        return _lazy("podcast.build_many", "build_many")(args)
+    from podcast.build_many import with_executor
+
+    folder = args.episode_dir[0]
+    cfg = with_executor(_show(folder if folder.is_dir() else None), args.executor)
     console = _console()
     with build_progress(console) as progress:
         report = build_episode(folder, cfg, progress=progress,

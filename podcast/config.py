@@ -28,6 +28,7 @@ from podcast.settings import (
     FindSettings,
     MailSettings,
     PublishSettings,
+    RenderSettings,
     ScriptSettings,
     SiteSettings,
     VoiceRoles,
@@ -64,6 +65,7 @@ class ShowFile:
     publish: PublishSettings = field(default_factory=PublishSettings)
     find: FindSettings = field(default_factory=FindSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
 
 
@@ -142,6 +144,7 @@ class ShowConfig:
     dialogue: bool = False
     """Each paper is an exchange between the hosts written by the LLM ([script] dialogue resolved)."""
     mail: MailSettings = field(default_factory=MailSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
 
     @property
     def cache_dir(self) -> Path:
@@ -355,6 +358,7 @@ def load_show(root: Path) -> ShowConfig:
         script=script_settings,
         dialogue=dialogue,
         mail=raw.mail,
+        render=raw.render,
     )
 
 

@@ -91,6 +91,24 @@ class PublishSettings:
     """Endpoint URL of S3-compatible storage; empty means AWS_ENDPOINT_URL or AWS itself."""
 
 
+EXECUTORS = ("local", "ray")
+"""Where lines can be spoken (podcast.audio.executors)."""
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """The [render] table: where the voices speak."""
+
+    executor: str = "local"
+    """"local": worker processes on this machine. "ray": Ray actors on the cluster RAY_ADDRESS names,
+    else on a Ray started for the build (needs `pip install 'papercast[ray]'`). Mixing, mastering and
+    encoding stay on this machine either way. `podcast build --executor` overrides it."""
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f'executor must be "local" or "ray", not {self.executor!r}')
+
+
 ARXIV_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?")
 """cs.LG, hep-th, cond-mat.str-el, physics.comp-ph."""
 

@@ -8,42 +8,42 @@ stream; each adds the encoder's delay and padding, about 50 ms, to the pause bef
 edit to one paragraph changes one line: it alone is synthesized, mastered and encoded, and every
 other chunk is reused byte for byte.
 
-Synthesis (podcast.audio.speak) runs in worker processes, one pool per engine, so each process loads one
-voice model: the models' memory, not mastering, is what a process costs, and a worker holding every
+Synthesis (podcast.audio.speak) runs in an executor's workers (podcast.audio.executors): worker
+processes on this machine, one pool per engine, or Ray actors on a cluster. Each worker loads one
+voice model: the models' memory, not mastering, is what a worker costs, and a worker holding every
 engine of the show cost the sum of them. The workers are shared out between the engines in
 proportion to each one's work (characters times the engine's `cost`), and lines are handed out in
-script order, so chunks complete early. Workers put each line in the line cache; as soon as the
-lines of a chunk are there, the parent masters it (only the parent imports the mastering code) and
-a thread encodes it with LAME, so mastering and encoding overlap synthesis. When a single line
-needs speaking (the usual incremental rebuild) it is spoken in-process: starting a worker and
-loading its model would cost more than the line.
+script order, so chunks complete early. Each line lands in the line cache; as soon as the lines of
+a chunk are there, this process masters it (only the building process imports the mastering code)
+and a thread encodes it with LAME, so mastering and encoding overlap synthesis.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import numpy as np
 
 from podcast import cache as cachemod
 from podcast.audio.clips import SAMPLE_RATE, Music, SpokenLine, TimedSentence, give_back_memory
 from podcast.audio.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode_chunk
-from podcast.audio.speak import LineTask, engine_key, init_worker, load_line, speech_key, synthesize
-from podcast.errors import AudioError, ConfigError
+from podcast.audio.executors import WORKERS_ENV as WORKERS_ENV
+from podcast.audio.executors import Executor
+from podcast.audio.executors import executor as get_executor
+from podcast.audio.executors import worker_count as worker_count
+from podcast.audio.speak import LineTask, load_line, speech_key
+from podcast.errors import AudioError
 from podcast.fsutil import atomic_open
 from podcast.models import Line, Script, Section, VoiceProfile
 from podcast.settings import AudioSettings
-from podcast.tts import get_engine
 from podcast.writing.lexicon import Lexicon
 from podcast.writing.speech import spoken_and_written
 
@@ -54,9 +54,6 @@ CHUNK_FORMAT = 10
 INTRO_LEAD = 0.3
 """Silence before the first word, so players that fade in do not swallow it."""
 OUTRO_TAIL = 1.5
-WORKERS_ENV = "PODCAST_WORKERS"
-"""The environment variable that caps the synthesis worker processes (default: one per core). The
-audio never depends on it: every sentence is spoken the same way in any worker, in any order."""
 
 
 @dataclass(frozen=True)
@@ -238,11 +235,13 @@ def render(
     progress: Progress | None = None,
     music_root: Path | None = None,
     lexicon: Lexicon | None = None,
+    executor: str = "local",
 ) -> Rendering:
     """Render every section, taking finished chunks from the cache and the rest from the voices.
 
     Music files named in `settings` are read relative to `music_root` (the show folder). `lexicon`
     (the show's voices/lexicon.toml) respells what each voice receives; transcripts keep the text.
+    `executor` names where the voices speak (podcast.audio.executors), with at most `workers` workers.
     """
     n = len(script.sections)
     cues = music_cues(settings, music_root) if music_root else {}
@@ -271,18 +270,9 @@ def render(
     report = progress or (lambda i, total, title: None)
     report(len(done), n, "cached")
     if todo:
-        _render_sections(todo, workers or worker_count(), done, lambda title: report(len(done), n, title))
+        speak = get_executor(executor)
+        _render_sections(todo, speak, workers, done, lambda title: report(len(done), n, title))
     return Rendering(tuple(done[i] for i in range(n)))
-
-
-def worker_count() -> int:
-    """PODCAST_WORKERS when it is set, else the number of cores."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if not raw:
-        return os.cpu_count() or 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{WORKERS_ENV}={raw!r}: give a number of worker processes, 1 or more")
-    return int(raw)
 
 
 def _cue_for(sections: Sequence[Section], index: int, cues: dict[str, Music]) -> Music | None:
@@ -326,29 +316,6 @@ ENCODERS = 2
 """Threads running LAME (it releases the GIL): encoding a line takes a fraction of its synthesis, so
 two keep up with the voices and drain the last lines quickly."""
 
-K = TypeVar("K", bound=Hashable)
-
-
-def share_workers(work: dict[K, float], workers: int, limits: dict[K, int]) -> dict[K, int]:
-    """Worker processes per engine: one each, then one at a time to the engine with the most work per
-    worker, none beyond its number of lines.
-
-    >>> share_workers({"piper": 20.0, "hibari": 15.0}, 2, {"piper": 9, "hibari": 30})
-    {'piper': 1, 'hibari': 1}
-    >>> share_workers({"piper": 20.0, "hibari": 15.0}, 4, {"piper": 9, "hibari": 30})
-    {'piper': 2, 'hibari': 2}
-    >>> share_workers({"piper": 20.0, "hibari": 5.0}, 4, {"piper": 9, "hibari": 30})
-    {'piper': 3, 'hibari': 1}
-    """
-    n = dict.fromkeys(work, 1)
-    for _ in range(workers - len(work)):
-        open_ = [g for g in work if n[g] < limits[g]]
-        if not open_:
-            break
-        n[max(open_, key=lambda g: work[g] / n[g])] += 1
-    return n
-
-
 @dataclass(frozen=True)
 class _Plan:
     """What rendering the sections still takes, after looking in both caches."""
@@ -388,7 +355,11 @@ def _plan(todo: list[SectionJob], cache: cachemod.Cache) -> _Plan:
 
 
 def _render_sections(
-    todo: list[SectionJob], workers: int, done: dict[int, RenderedSection], report: Callable[[str], None]
+    todo: list[SectionJob],
+    speak: Executor,
+    workers: int | None,
+    done: dict[int, RenderedSection],
+    report: Callable[[str], None],
 ) -> None:
     """Speak the lines missing from the line cache, then mix, master and encode each part not cached."""
     cache = cachemod.Cache(todo[0].cache_root)
@@ -396,10 +367,6 @@ def _render_sections(
     pending, missing = plan.pending, plan.missing
     waiting = [{t.key for t in tasks if t.key in missing} for _, _, tasks in pending]
     """Per pending part, the keys of its lines not spoken yet: it is mixed when none is left."""
-
-    def spoken(key: str) -> None:
-        for keys in waiting:
-            keys.discard(key)
 
     def encoded(job: SectionJob, part: Part, chunk: Chunk) -> None:
         got, parts = plan.chunks[job.index], plan.parts_of[job.index]
@@ -409,74 +376,36 @@ def _render_sections(
             done[job.index] = RenderedSection.of(job.index, ordered, plan.synthesized[job.index])
             report(job.section.title)
 
-    # With one line to speak (the usual edit) starting a worker and loading its model costs more
-    # than the line: it is spoken here, while the encoder threads work.
-    parallel = len(missing) > 1 and workers > 1
-    synth: dict[Future[None], tuple[str, Hashable]] = {}
     encoding: dict[Future[Chunk], tuple[SectionJob, Part]] = {}
     mixed = 0
     with contextlib.ExitStack() as stack:
         encoder = stack.enter_context(ThreadPoolExecutor(ENCODERS))
-        pools, left = _start_synthesis(stack, list(missing.values()), workers) if parallel else ({}, {})
-        for g, pool in pools.items():
-            for t in left[g]:
-                synth[pool.submit(synthesize, t)] = (t.key, g)
-        remaining = {g: len(ts) for g, ts in left.items()}
+        lines = speak.start(stack, list(missing.values()), workers) if missing else None
         try:
-            while mixed < len(pending) or synth or encoding:
+            while mixed < len(pending) or (lines and lines.running) or encoding:
                 # Mix every part whose lines are all cached, in order; the encoder threads take it.
                 while mixed < len(pending) and not waiting[mixed]:
                     job, part, tasks = pending[mixed]
                     mixed += 1
                     audio, timed = _mix(job, part, tasks, cache)
                     encoding[encoder.submit(_encode, job, part, audio, timed)] = (job, part)
-                if mixed < len(pending) and not parallel:
-                    for key in sorted(waiting[mixed]):
-                        synthesize(missing[key])
-                        spoken(key)
+                running: list[Future[Any]] = [*(lines.running if lines else ()), *encoding]
+                if not running:
                     continue
-                if not (synth or encoding):
-                    continue
-                running: list[Future[Any]] = [*synth, *encoding]
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     if fut in encoding:
                         encoded(*encoding.pop(fut), fut.result())
                         give_back_memory()  # the part's mixed audio is gone: its pages too
-                        continue
-                    key, g = synth.pop(fut)
-                    fut.result()  # an engine's failure: raise it, after cancelling the rest below
-                    spoken(key)
-                    remaining[g] -= 1
-                    if not remaining[g]:
-                        pools[g].shutdown(wait=False)  # this engine is done: free its processes' memory
+                    elif lines:
+                        key = lines.finish(fut)  # a line's failure: raised, after cancelling the rest
+                        for keys in waiting:
+                            keys.discard(key)
         except BaseException:
             # Lines already spoken stay cached (the running ones finish), so the next build resumes.
-            for other in synth:
-                other.cancel()
+            if lines:
+                lines.cancel()
             raise
-
-
-def _start_synthesis(
-    stack: contextlib.ExitStack[Any], tasks: list[LineTask], workers: int
-) -> tuple[dict[Hashable, ProcessPoolExecutor], dict[Hashable, list[LineTask]]]:
-    """One process pool per engine, sized by its share of the work; the tasks each pool gets, in order."""
-    groups: dict[Hashable, list[LineTask]] = {}
-    for t in tasks:
-        groups.setdefault(engine_key(t.profile), []).append(t)
-    work = {
-        g: get_engine(ts[0].profile.engine).cost * sum(len(s) for t in ts for s in t.sentences)
-        for g, ts in groups.items()
-    }
-    sizes = share_workers(work, workers, {g: len(ts) for g, ts in groups.items()})
-    ctx = get_context("spawn")  # fork would copy the parent's threads and onnxruntime state
-    pools = {}
-    for g, ts in groups.items():
-        engine = get_engine(ts[0].profile.engine)
-        pools[g] = stack.enter_context(
-            ProcessPoolExecutor(sizes[g], mp_context=ctx, initializer=init_worker, initargs=(engine,))
-        )
-    return pools, groups
 
 
 def _cached_chunk(job: SectionJob, part: Part) -> Chunk | None:

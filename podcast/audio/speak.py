@@ -1,8 +1,10 @@
 """The synthesis stage: speak one script line with its voice and keep it in the line cache.
 
-This runs in the renderer's worker processes, one process per engine (podcast.audio.render), so it imports
-only numpy, the engines and the cache, never mastering. A worker returns nothing big: the line goes
-to the cache, where the parent reads it back.
+This runs in an executor's workers (podcast.audio.executors), each holding one engine, so it imports
+only numpy, the engines and the cache, never mastering. A worker on this machine returns nothing
+big: the line goes to the cache, where the building process reads it back. A worker on another
+machine (a Ray actor) gets the line's cached sentences with it and returns what it spoke as cache
+entries, which the building process stores (`synthesize_remote`, `store_remote`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,57 @@ def synthesize(task: LineTask) -> None:
     cache = cachemod.Cache(task.cache_root)
     store_line(cache, task.key, speak_line(task, cache))
     give_back_memory()
+
+
+Entries = dict[tuple[str, str], bytes]
+"""Cache entries by (kind, key), as a worker without the building process's disk gets and returns them."""
+
+
+class MemoryCache(cachemod.Cache):
+    """A worker's cache on another machine: the entries the building process sent (the line's cached
+    sentences), and what speaking adds (`added`), which goes back to be stored in the real cache."""
+
+    def __init__(self, entries: Entries) -> None:
+        super().__init__(Path("memory"))
+        self.entries = dict(entries)
+        self.added: Entries = {}
+
+    def get(self, kind: str, digest: str, ext: str) -> bytes | None:
+        return self.entries.get((kind, digest))
+
+    def put(self, kind: str, digest: str, ext: str, data: bytes) -> Path:
+        self.entries[(kind, digest)] = self.added[(kind, digest)] = data
+        return self.path(kind, digest, ext)
+
+
+def synthesize_remote(task: LineTask, sentences: Entries) -> Entries:
+    """Worker entry on another machine: the line, and the sentences spoken for it, as cache entries
+    (`sentences`: those of its sentences the building process has cached)."""
+    cache = MemoryCache(sentences)
+    store_line(cache, task.key, speak_line(task, cache))
+    give_back_memory()
+    return cache.added
+
+
+def cached_sentences(cache: cachemod.Cache, task: LineTask) -> Entries:
+    """The entries of the task's sentences that `cache` holds, for `synthesize_remote`."""
+    out: Entries = {}
+    for sentence in task.sentences:
+        key = sentence_key(task.profile, sentence)
+        data = cache.get("sentence", key, ".npz")
+        if data is not None:
+            out[("sentence", key)] = data
+    return out
+
+
+def store_remote(cache: cachemod.Cache, task: LineTask, added: Entries) -> None:
+    """Keep what `synthesize_remote` returned for `task`: its line, then its new sentences. Only the
+    entries the task can make are taken (a worker names no other file)."""
+    expected = {("line", task.key)} | {("sentence", sentence_key(task.profile, s)) for s in task.sentences}
+    if ("line", task.key) not in added or not set(added) <= expected:
+        raise EngineError(f"a worker returned other audio than the line of '{task.section}' it was given")
+    for kind, key in sorted(added, key=lambda e: e[0] == "line"):  # the line last: it marks the task done
+        cache.put(kind, key, ".npz", added[(kind, key)])
 
 
 SENTENCE_FORMAT = 1

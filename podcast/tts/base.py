@@ -53,6 +53,9 @@ class TTSEngine(ABC):
     cost: ClassVar[float] = 1.0
     """Rough wall time per character relative to hibari (1). The renderer gives each engine a share of
     the worker processes in proportion to its characters times this, so the engines finish together."""
+    gpus: ClassVar[float] = 0.0
+    """GPUs one loaded voice needs: the Ray executor asks the cluster for this many per worker (a
+    fraction lets several workers share a GPU). 0: the engine runs on CPUs."""
     cache_tag: ClassVar[str] = ""
     """Set (or change) when the engine starts speaking the same text with the same settings
     differently: it joins the cache keys of the audio the engine makes, so audio cached before never

@@ -1,0 +1,252 @@
+"""The Ray executor (issue 16): `podcast build --executor ray` against a real Ray cluster on 127.0.0.1.
+
+The cluster is Ray's own test cluster (ray.cluster_utils.Cluster), one head node with 2 CPUs on
+127.0.0.1, its port below Ray's worker ports (10002 and up); RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
+keeps Ray from swapping 127.0.0.1 for the machine's network address. Every build is the real CLI in
+a subprocess, connecting through RAY_ADDRESS as a user's would. The tests that need the cluster take
+minutes: they are marked `ray` and run by `make test-ray` (CI runs it after `make test`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.shows import FIRST_EPISODE, ONE_PAPER_EPISODE, make_publishable
+
+THREE_PAPERS = ONE_PAPER_EPISODE + '''
+[[papers]]
+id = "2405.04434"
+title = "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language Model"
+authors = ["DeepSeek-AI"]
+url = "https://arxiv.org/abs/2405.04434"
+abstract = """DeepSeek-V2 activates 21B of its 236B parameters for each token. \
+Its attention compresses the key-value cache into a latent vector."""
+
+[[papers]]
+id = "2405.00732"
+title = "LoRA Land: 310 Fine-tuned LLMs that Rival GPT-4"
+authors = ["Justin Zhao"]
+url = "https://arxiv.org/abs/2405.00732"
+abstract = """Small models fine-tuned with low-rank adapters beat larger general models on narrow tasks. \
+They can be served together on one GPU."""
+'''
+BUILT = ("week.mp3", "transcript.vtt", "transcript.srt", "transcript.json", "chapters.json")
+LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def _free_port_below_10000() -> int:
+    for port in random.sample(range(6400, 9990), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port from 6400 to 9989")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[str, int]]:
+    """A Ray head on 127.0.0.1 with 2 CPUs: (its address, its raylet's pid)."""
+    from ray import ray_constants
+    from ray.cluster_utils import Cluster
+
+    saved = {k: os.environ.get(k) for k in LOOPBACK}
+    os.environ.update(LOOPBACK)
+    head = Cluster(
+        initialize_head=True,
+        connect=False,
+        head_node_args={
+            "num_cpus": 2,
+            "node_ip_address": "127.0.0.1",
+            "gcs_server_port": _free_port_below_10000(),
+            "include_dashboard": False,
+        },
+    )
+    try:
+        raylet = head.head_node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
+        yield head.address, raylet
+    finally:
+        head.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def make_show(parent: Path, episode: str = THREE_PAPERS) -> Path:
+    """`podcast init`'s show, its episode made `episode` and renamed `week`."""
+    subprocess.run([sys.executable, "-m", "podcast", "init", "show"], cwd=parent, check=True, capture_output=True)
+    root = make_publishable(parent / "show")
+    week = (root / "episodes" / FIRST_EPISODE).rename(root / "episodes" / "week")
+    (week / "episode.toml").write_text(episode, "utf-8")
+    return root
+
+
+def podcast(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podcast", *args],
+        cwd=cwd,
+        env={**os.environ, **LOOPBACK, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def hashes(root: Path) -> dict[str, str]:
+    build = root / "episodes" / "week" / "build"
+    return {name: hashlib.sha256((build / name).read_bytes()).hexdigest() for name in BUILT}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def local_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The hashes of the three-paper episode built cold with the local executor."""
+    root = make_show(tmp_path_factory.mktemp("local"))
+    result = podcast(root, "build", "episodes/week")
+    assert result.returncode == 0, result.stderr
+    return hashes(root)
+
+
+@pytest.mark.ray
+def test_a_ray_build_is_byte_identical_and_fills_the_line_cache(
+    cluster: tuple[str, int], local_build: dict[str, str], tmp_path: Path
+) -> None:
+    root = make_show(tmp_path)
+    result = podcast(root, "build", "--executor", "ray", "episodes/week", env={"RAY_ADDRESS": cluster[0]})
+    assert result.returncode == 0, result.stderr
+    assert "5 of 5 sections spoken anew" in result.stdout
+    assert hashes(root) == local_build
+
+    # The lines the cluster spoke are in this show's cache: a local build after losing every encoded
+    # chunk speaks nothing and makes the same bytes.
+    shutil.rmtree(root / ".cache" / "chunk")
+    shutil.rmtree(root / "episodes" / "week" / "build")
+    again = podcast(root, "build", "episodes/week")
+    assert again.returncode == 0, again.stderr
+    assert "0 of 5 sections spoken anew" in again.stdout
+    assert hashes(root) == local_build
+
+
+def _speaking_workers(raylet: int) -> list[int]:
+    """Pids of this cluster's workers speaking a line right now (Ray names a process after its call)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            title = (proc / "cmdline").read_bytes()
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if title.startswith(b"ray::PapercastVoice.speak") and parent == raylet:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.ray
+def test_a_worker_killed_mid_line_is_replaced_and_the_episode_is_the_same(
+    cluster: tuple[str, int], local_build: dict[str, str], tmp_path: Path
+) -> None:
+    address, raylet = cluster
+    root = make_show(tmp_path)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "build", "--executor", "ray", "episodes/week"],
+        cwd=root,
+        env={**os.environ, **LOOPBACK, "RAY_ADDRESS": address},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed = None
+    while killed is None and build.poll() is None:
+        speaking = _speaking_workers(raylet)
+        if speaking:
+            killed = speaking[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.02)
+    out, err = build.communicate(timeout=900)
+    assert killed is not None, "the build ended before a worker could be killed mid-line"
+    assert build.returncode == 0, err
+    assert "5 of 5 sections spoken anew" in out
+    assert hashes(root) == local_build
+
+
+@pytest.mark.ray
+def test_several_shows_build_in_one_command_and_a_failure_stops_none(
+    cluster: tuple[str, int], tmp_path: Path
+) -> None:
+    shows = []
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        shows.append(make_show(tmp_path / name, ONE_PAPER_EPISODE))
+    (shows[2] / "episodes" / "week" / "episode.toml").write_text('title = "No date"\n', "utf-8")
+    result = podcast(
+        tmp_path,
+        "build",
+        "--executor",
+        "ray",
+        *(f"{s.parent.name}/show/episodes/week" for s in shows),
+        env={"RAY_ADDRESS": cluster[0]},
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert sorted(line.split(":")[0] for line in lines) == [
+        "built a/show/episodes/week",
+        "built b/show/episodes/week",
+        "failed c/show/episodes/week",
+    ], result.stdout
+    assert "date" in next(line for line in lines if line.startswith("failed"))
+    assert result.stderr.strip().splitlines()[-1] == "error: 1 of 3 episodes failed"
+    # Each show has its own cache; the two alike episodes came out alike.
+    assert (shows[0] / ".cache" / "line").is_dir() and (shows[1] / ".cache" / "line").is_dir()
+    a, b = (s / "episodes" / "week" / "build" / "week.mp3" for s in shows[:2])
+    assert a.read_bytes() == b.read_bytes()
+    assert not (shows[2] / "episodes" / "week" / "build").exists()
+
+
+def test_without_ray_installed_the_build_says_how_to_install_it(tmp_path: Path) -> None:
+    root = make_show(tmp_path)
+    shadow = tmp_path / "shadow" / "ray"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("No module named \'ray\'", name="ray")\n', "utf-8")
+    before = tree(root)
+    result = podcast(root, "build", "--executor", "ray", "episodes/week", env={"PYTHONPATH": str(shadow.parent)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: --executor ray needs Ray: pip install 'papercast[ray]'"
+    assert tree(root) == before
+
+
+def test_an_unreachable_cluster_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    root = make_show(tmp_path)
+    toml = root / "podcast.toml"
+    toml.write_text(toml.read_text("utf-8") + '\n[render]\nexecutor = "ray"\n', "utf-8")
+    before = tree(root)
+    result = podcast(root, "build", "episodes/week", env={"RAY_ADDRESS": "127.0.0.1:1"})
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: cannot reach the Ray cluster at 127.0.0.1:1 (RAY_ADDRESS): ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert tree(root) == before
+
+
+def test_render_executor_must_be_local_or_ray(tmp_path: Path) -> None:
+    root = make_show(tmp_path)
+    toml = root / "podcast.toml"
+    toml.write_text(toml.read_text("utf-8") + '\n[render]\nexecutor = "dask"\n', "utf-8")
+    result = podcast(root, "build", "episodes/week")
+    assert result.returncode == 1
+    assert 'executor must be "local" or "ray", not \'dask\'' in result.stderr
