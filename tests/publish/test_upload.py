@@ -29,7 +29,7 @@ from podcast import cli
 from podcast.config import load_show
 from podcast.errors import PublishError
 from podcast.publish import s3 as upload
-from podcast.publish.local import publish_site, site_files
+from podcast.publish.local import publish_site
 from podcast.publish.s3 import Retry, make_client, upload_site
 
 RunCli = Callable[..., Any]
@@ -400,17 +400,28 @@ def test_large_files_go_up_in_parts_with_the_same_metadata(show: Path, s3: Any, 
     assert again.uploaded == () and len(again.unchanged) == len(files)
 
 
-def test_dry_run_lists_and_uploads_nothing(show: Path, s3: Any, proxy: S3Proxy,
+def _size(n: int) -> str:
+    """A size as the CLI's messages give it: bytes under 1000, else kB or MB with one decimal."""
+    if n < 1000:
+        return f"{n} B"
+    return f"{n / 1000:.1f} kB" if n < 999_950 else f"{n / 1_000_000:.1f} MB"
+
+
+def test_dry_run_lists_and_uploads_nothing(show: Path, s3: Any, proxy: S3Proxy, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     bucket = new_bucket(s3)
+    reference = local_site(show, tmp_path / "reference")  # what a publish would put in the bucket
     monkeypatch.chdir(show)
     assert cli.main(["publish", "--to", f"s3://{bucket}/show", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"would upload s3://{bucket}/show/episodes/first-week/first-week.mp3 ({out[0].split('(')[1]}"
-    assert out[-2] == f"would upload s3://{bucket}/show/feed.xml ({out[-2].split('(')[1]}"
-    files = len(site_files(load_show(show))[1])
-    assert out[-2].endswith(", new)") and out[-1].startswith(f"dry run: would upload {files} ")
+    mp3 = "episodes/first-week/first-week.mp3"
+    assert out[0] == f"would upload s3://{bucket}/show/{mp3} ({_size(len(reference[mp3]))}, new)"
+    assert out[-2] == f"would upload s3://{bucket}/show/feed.xml ({_size(len(reference['feed.xml']))}, new)"
+    listed = sorted(line.split(" ")[2].removeprefix(f"s3://{bucket}/show/") for line in out[:-1])
+    assert listed == sorted(reference)
+    total = _size(sum(len(data) for data in reference.values()))
+    assert out[-1].startswith(f"dry run: would upload {len(reference)} ({total}), unchanged 0; nothing was uploaded")
     assert proxy.puts(bucket) == [] and s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
