@@ -317,7 +317,7 @@ def show(tmp_path: Path) -> Path:
         'name = "Lo"\nengine = "tones"\nvoice = "low"\noctave = -1\n', "utf-8"
     )
     toml = root / "podcast.toml"
-    toml.write_text(toml.read_text("utf-8").replace('# engine = ""', 'engine = "headline"', 1), "utf-8")
+    toml.write_text(toml.read_text("utf-8").replace("[summarizer]\n", '[summarizer]\nengine = "headline"\n'), "utf-8")
     (root / "episodes" / "first-week" / "episode.toml").write_text(ONE_PAPER_EPISODE, "utf-8")
     return root
 
