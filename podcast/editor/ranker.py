@@ -153,14 +153,14 @@ def _closeness(x: Any, kept: Any, leave_out: Any) -> Any:
 # -- the show's model: from the ledger, cached ------------------------------------------------------
 
 
-def examples(cfg: ShowConfig, leave_out: set[str]) -> list[Example]:
-    """The show's decided papers (see the module docstring), without those in `leave_out`."""
+def examples(cfg: ShowConfig) -> list[Example]:
+    """The show's decided papers (see the module docstring), oldest first."""
     from podcast.research.ledger import Ledger
 
     with Ledger.open(cfg.root) as ledger:
         ledger.sync(cfg.root)
         decided = ledger.decided()
-    return [Example(listing, picked) for listing, picked in decided if key_of(listing) not in leave_out]
+    return [Example(listing, picked) for listing, picked in decided]
 
 
 def model_for(cfg: ShowConfig, train: Sequence[Example]) -> Model:
@@ -188,10 +188,17 @@ def model_for(cfg: ShowConfig, train: Sequence[Example]) -> Model:
 
 def rank(cfg: ShowConfig, listings: Sequence[Listing]) -> Ranking:
     """The listings best first: by the learned model, or by date while too few papers were picked."""
-    train = examples(cfg, {key_of(x) for x in listings})
+    if not listings:
+        return Ranking((), False, "no papers to rank")
+    ranked = {key_of(x) for x in listings}
+    decided = examples(cfg)
+    train = [e for e in decided if key_of(e.listing) not in ranked]
     picked = sum(e.picked for e in train)
     if picked < MIN_PICKED:
-        return by_date(listings, f"only {picked} picked paper{'' if picked == 1 else 's'} in the history, "
+        # Ranking papers of the history itself leaves them out of what is learned from: say so.
+        besides = " besides the papers ranked" if len(decided) > len(train) else ""
+        plural = "" if picked == 1 else "s"
+        return by_date(listings, f"only {picked} picked paper{plural} in the history{besides}, "
                                  f"{MIN_PICKED} needed to learn from: ordered by date, newest first")
     if picked == len(train):
         return by_date(listings, "every paper in the history was picked, none passed over, so there is "

@@ -108,6 +108,8 @@ def test_too_little_history_orders_by_date(show: Path, tmp_path: Path, capsys: p
     assert "only 9 picked papers in the history, 10 needed to learn from: ordered by date, newest first" in out
     assert out.index("2405.05967") < out.index("2405.04437"), "newest first"
     assert "nothing to rank" in fails(capsys, "rank")
+    # The history's own papers are left out of what they are ranked by.
+    assert "only 0 picked papers in the history besides the papers ranked" in podcast(capsys, "rank", kept)[1]
     assert podcast(capsys, "history", "import", downloaded, "--kept", downloaded)[0] == 0
     assert "every paper in the history was picked, none passed over" in podcast(capsys, "rank", candidates(tmp_path))[1]
 
