@@ -22,6 +22,7 @@ damaged one is fitted again with one warning. Only the newest entry is kept.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -183,6 +184,8 @@ def model_for(cfg: ShowConfig, train: Sequence[Example]) -> Model:
     for old in path.parent.parent.glob("*/*"):
         if old.stem != digest:
             old.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # its folder, once empty
+                old.parent.rmdir()
     return model
 
 
