@@ -11,47 +11,19 @@ chapters, so a chapter list that is wrong everywhere alike is caught too.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from mutagen.id3 import ID3
+from support.chapters import FRAME, INTRO_LEAD_MAX, first_cues, script_sections
 from support.shows import FIRST_EPISODE
 
 from podcast.episode.transcript import parse_srt, parse_vtt
-from podcast.models import Cue
 
-FRAME = 1152 / 44100
-"""One MP3 frame (MPEG-1 Layer III at 44.1 kHz), in seconds."""
 MS = 0.001
 """The files give times to the millisecond."""
-INTRO_LEAD_MAX = 0.3
-"""Silence before the intro's first word (for players that fade in), at most."""
 PSC = "http://podlove.org/simple-chapters"
-
-
-def _sections(script_md: str) -> list[tuple[str, str]]:
-    """(heading, first spoken line's text) of each '## ' section of a script."""
-    out = []
-    for block in re.split(r"^## ", script_md, flags=re.M)[1:]:
-        heading, *lines = block.splitlines()
-        spoken = next(line for line in lines if re.match(r"^[\w-]+: ", line))
-        out.append((heading, spoken.split(": ", 1)[1]))
-    return out
-
-
-def _first_cues(cues: list[Cue], sections: list[tuple[str, str]]) -> list[Cue]:
-    """Each section's first cue: in order, the first whose text begins that section's first line."""
-    found, i = [], 0
-    for heading, line in sections:
-        line = " ".join(line.split())
-        while not line.startswith(" ".join(cues[i].text.split())):
-            i += 1
-            assert i < len(cues), f"no cue begins the first line of '{heading}': {line!r}"
-        found.append(cues[i])
-        i += 1
-    return found
 
 
 def _npt(value: str) -> float:
@@ -89,13 +61,13 @@ def test_every_chapter_starts_within_one_frame_before_its_section_s_first_cue(
     build = built_show / "episodes" / FIRST_EPISODE / "build"
     parse = parse_vtt if transcript.endswith(".vtt") else parse_srt
     cues = list(parse((build / transcript).read_text("utf-8")))
-    sections = _sections((built_show / "episodes" / FIRST_EPISODE / "script.md").read_text("utf-8"))
+    sections = script_sections((built_show / "episodes" / FIRST_EPISODE / "script.md").read_text("utf-8"))
     assert len(sections) >= 3, "the sample episode has an intro, a paper and an outro"
-    first_cues = _first_cues(cues, sections)
+    starts_of_sections = first_cues(cues, sections)
     for where, starts in _chapter_starts(built_show).items():
         assert len(starts) == len(sections), (where, starts)
         assert starts[0] == 0, (where, starts)
-        for i, (start, cue, (heading, _)) in enumerate(zip(starts, first_cues, sections, strict=True)):
+        for i, (start, cue, (heading, _)) in enumerate(zip(starts, starts_of_sections, sections, strict=True)):
             lead = INTRO_LEAD_MAX if i == 0 else 0.0
             assert start - MS <= cue.start <= start + lead + FRAME + MS, (
                 f"{where}: chapter '{heading}' starts at {start:.3f} s, its first words at {cue.start:.3f} s"
