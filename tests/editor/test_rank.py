@@ -92,6 +92,7 @@ def test_rank_json_best_first_with_reasons(show: Path, tmp_path: Path, capsys: p
     assert {r["id"] for r in ranked[:2]} == {"2405.04437", "https://arxiv.org/pdf/2405.04532"}
     assert all(0 <= r["score"] <= 1 for r in ranked) and ranked[0]["score"] > ranked[-1]["score"]
     assert ranked[0]["why"].startswith("close to kept: ") and "LLM" in ranked[0]["why"]
+    assert ranked[-1]["why"] == "like passed over: Distilling Diffusion Models for Fast Image Generation"
     assert "ranked by what the show picked: 12 of 24" in err
 
     code, out, _ = podcast(capsys, "rank", "--arxiv", "2403.10001", "2403.10013v2", "--json")
