@@ -67,15 +67,16 @@ def main(argv: list[str]) -> int:
     examples, days = load(downloaded, kept)
     print(f"{len(examples)} papers read, {sum(e.picked for e in examples)} kept, {days[0]} to {days[-1]}\n")
     print("| trained on | scored (kept)  | from       | ranker AUC | ranker AP | baseline AUC | baseline AP "
-          "| fit |")
-    print("|------------|----------------|------------|-----------:|----------:|-------------:|------------:|----:|")
+          "| fit   |")
+    print("|------------|----------------|------------|-----------:|----------:|-------------:|------------:|------:|")
     rows = [measure(examples, days, f) for f in SPLITS]
     for f, r in zip(SPLITS, rows, strict=True):
-        print(f"| first {f:.0%}  | {r['test']:3.0f} ({r['kept']:2.0f} kept) | {r['from']} | {r['auc']:10.3f} "
-              f"| {r['ap']:9.3f} | {r['base_auc']:12.3f} | {r['base_ap']:11.3f} | {r['seconds']:.0f} s |")
+        scored = f"{r['test']:3.0f} ({r['kept']:2.0f} kept)"
+        print(f"| first {f:.0%}  | {scored:<14} | {r['from']} | {r['auc']:10.3f} "
+              f"| {r['ap']:9.3f} | {r['base_auc']:12.3f} | {r['base_ap']:11.3f} | {r['seconds']:.1f} s |")
     mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("auc", "ap", "base_auc", "base_ap")}
     print(f"| mean       |                |            | {mean['auc']:10.3f} | {mean['ap']:9.3f} "
-          f"| {mean['base_auc']:12.3f} | {mean['base_ap']:11.3f} |     |")
+          f"| {mean['base_auc']:12.3f} | {mean['base_ap']:11.3f} |       |")
     return 0 if mean["auc"] > mean["base_auc"] else 1
 
 
