@@ -130,7 +130,7 @@ def test_the_same_policy_serves_the_speech_endpoint(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_hold_from_one_thread_holds_back_every_thread(openai_chat: FakeOpenAI) -> None:
-    """The next issue's concurrent requests share one client: a 429 seen by one of them slows all."""
+    """Concurrent requests share one client: a 429 seen by one of them slows all."""
 
     class Watched(llm.Backoff):
         def __init__(self) -> None:
@@ -153,6 +153,19 @@ def test_a_hold_from_one_thread_holds_back_every_thread(openai_chat: FakeOpenAI)
     assert sorted(answers) == ["One.", "Two."]
     refused, *later = openai_chat.chats
     assert all(r.at - refused.at >= 0.5 for r in later)  # neither went before the 500 ms were up
+
+
+def test_every_client_of_one_endpoint_shares_its_backoff() -> None:
+    """The summarizer's client and the dialogue writer's are two clients: a rate limit one of them
+    was told of holds the other back too; another endpoint's is its own."""
+    base = "http://127.0.0.1:9/shared-backoff-test"  # no other test's endpoint: the hold is per process
+    local = {"OPENAI_BASE_URL": f"{base}/v1"}
+    summaries = llm.Client(CALLER, llm.RetryPolicy(), 5.0, environ=local)
+    exchanges = llm.Client(CALLER, llm.RetryPolicy(), 5.0, environ={**local, "OPENAI_API_KEY": "sk-x"})
+    other = llm.Client(CALLER, llm.RetryPolicy(), 5.0, environ={"OPENAI_BASE_URL": f"{base}/other/v1"})
+    summaries.backoff.hold(30.0)
+    assert exchanges.backoff is summaries.backoff and exchanges.backoff.held() > 20
+    assert other.backoff is not summaries.backoff and other.backoff.held() == 0
 
 
 # --- what cannot be retried ------------------------------------------------------------------------
