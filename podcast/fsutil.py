@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import IO
 
 from podcast.errors import PodcastError
+
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""A write that fails for want of room (a full disk, a quota, a file size limit): the user's to fix."""
 
 
 @contextlib.contextmanager
@@ -34,9 +38,11 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO]:
         # mkstemp makes the file private (0600); published files must be readable like any other.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno in _NO_ROOM:
+            raise PodcastError(f"cannot write {path}: {e.strerror}; check the disk has room") from e
         raise
 
 
