@@ -11,13 +11,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
+from support.shows import add_episode
 
 BUILD = ("build", "episodes/first-week")
 PUBLISH = ("publish",)
@@ -388,8 +392,37 @@ def test_publish_site_is_a_regular_file(show: Path, run_cli: RunCli) -> None:
     assert (show / "site").read_text("utf-8") == "not a folder\n"
 
 
+def _no_writes_over(limit: int) -> Callable[[], None]:
+    """For a child process: files can grow to `limit` bytes, no more, as on a full disk. Root is held
+    to it too (unlike a folder's mode bits); the write fails with EFBIG instead of a SIGXFSZ kill."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_publish_where_a_file_stands_in_place_of_an_episode_folder(show: Path, run_cli: RunCli) -> None:
+    """A site it cannot write into, in a way root cannot bypass: the new episode's folder is taken."""
+    add_episode(show, "second-week")
+    (show / "public" / "episodes" / "second-week").write_text("not a folder\n", "utf-8")
+    fails_cleanly(show, run_cli, PUBLISH, ("second-week",))
+    assert (show / "public" / "episodes" / "second-week").read_text("utf-8") == "not a folder\n"
+
+
+def test_publish_on_a_full_disk(show: Path) -> None:
+    """Every file the publish writes stops at 16 kB, as on a full disk, root included."""
+    add_episode(show, "second-week")
+    before = outputs(show)
+    result = subprocess.run([sys.executable, "-m", "podcast", "publish"], cwd=show, capture_output=True,
+                            text=True, timeout=300, check=False, preexec_fn=_no_writes_over(16_000))
+    assert "File too large" in error_line(result)
+    assert outputs(show) == before
+
+
 @pytest.mark.skipif(
-    os.geteuid() == 0, reason="root writes into read-only folders; see the regular-file tests"
+    os.geteuid() == 0, reason="root writes into read-only folders; the two tests above fail writes as root too"
 )
 def test_publish_into_read_only_folder(show: Path, run_cli: RunCli) -> None:
     site = show / "readonly"
