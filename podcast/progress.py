@@ -41,11 +41,20 @@ def describe(done: int, total: int, title: str) -> str:
 
 @contextlib.contextmanager
 def build_progress(console: Console) -> Iterator[Report]:
-    """A progress callback for the render stage, shown as a bar on a terminal, else as lines on stderr."""
+    """A progress callback for the render stage, shown as a bar on a terminal, else as lines on stderr
+    once the first section is spoken."""
     if not console.is_terminal:
+        # Lines start with the first section spoken: a build that fails before (a bad voice) still
+        # ends with its one error line, and one with nothing to speak prints only its result.
+        held: list[str] = []
 
         def line(done: int, total: int, title: str) -> None:
-            print(describe(done, total, title), file=sys.stderr, flush=True)
+            if title == "cached":
+                held[:] = [describe(done, total, title)]
+                return
+            for text in [*held, describe(done, total, title)]:
+                print(text, file=sys.stderr, flush=True)
+            held.clear()
 
         yield line
         return

@@ -263,7 +263,7 @@ def test_podcast_new_episode_toml_reads_back_equal(
     with TemporaryDirectory() as tmp:
         folder = new_from_papers(Path(tmp) / "2024-05-17-w", [paper], title=title, day=None)
         toml = tomllib.loads((folder / "episode.toml").read_text("utf-8"))
-        assert toml["title"] == (one_line(title) or "2024-05-17-w")
+        assert toml["title"] == (one_line(title) or "Week of May 13, 2024: w")  # from the date-named folder
         [entry] = toml["papers"]
         assert entry["title"] == one_line(paper_title)
         assert entry.get("authors", []) == [one_line(a) for a in authors]

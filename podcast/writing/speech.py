@@ -404,10 +404,24 @@ def split_sentences(text: str, limit: int = MAX_PIECE) -> list[str]:
     return [piece for sentence in _sentences(text) if sentence for piece in _fit(sentence, limit)]
 
 
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
+
+
+def drop_emoji(text: str) -> str:
+    """Pictographs out of written text, which a transcript of speech has no place for.
+
+    >>> drop_emoji("The model 🚀 beats every baseline 🎉🔥. Great 👍🏽!")
+    'The model beats every baseline. Great!'
+    """
+    if not _EMOJI.search(text):
+        return text
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", _EMOJI.sub(" ", text))).strip()
+
+
 WRITTEN_STEPS: tuple[Callable[[str], str], ...] = (
-    markdown_blocks, markdown_code, markdown_links, strip_html, markdown_emphasis
+    markdown_blocks, markdown_code, markdown_links, strip_html, markdown_emphasis, drop_emoji
 )
-"""What a transcript drops of written text: markup only. "70B" and "0.1%" stay as the reader wrote them."""
+"""What a transcript drops of written text: markup and pictographs. "70B" and "0.1%" stay as written."""
 
 
 def spoken_and_written(text: str) -> list[tuple[str, str]]:
