@@ -1,8 +1,10 @@
-"""What `podcast build` shows while it speaks: a bar on a terminal, plain lines anywhere else (a log, CI,
-`make demo` piped), so a long build is never silent and never shows a count it does not know yet.
+"""What `podcast build` shows while it renders (speaks, mixes and encodes) an episode: a bar on a
+terminal, plain lines anywhere else (a log, CI, `make demo` piped), so a long build is never silent
+and never shows a count it does not know yet.
 
 The render stage reports (sections ready, sections in all, what just happened): first "cached" with
-the sections the cache already holds, then the title of each section as it is finished.
+the sections the cache already holds, then the title of each section as it is finished (spoken,
+or only mixed and encoded from lines the cache holds).
 """
 
 from __future__ import annotations
@@ -22,30 +24,30 @@ def describe(done: int, total: int, title: str) -> str:
     """One progress line.
 
     >>> describe(0, 5, "cached")
-    'speaking 5 sections'
+    'rendering 5 sections'
     >>> describe(2, 13, "cached")
-    'speaking 11 of 13 sections (2 from the cache)'
+    'rendering 11 of 13 sections (2 from the cache)'
     >>> describe(13, 13, "cached")
     'all 13 sections from the cache'
     >>> describe(3, 13, "Intro")
-    'spoke Intro (3/13 sections ready)'
+    'rendered Intro (3/13 sections ready)'
     """
     if title == "cached":
         if done == total:
             return f"all {total} sections from the cache"
         if done == 0:
-            return f"speaking {total} section{'' if total == 1 else 's'}"
-        return f"speaking {total - done} of {total} sections ({done} from the cache)"
-    return f"spoke {title[:40]} ({done}/{total} sections ready)"
+            return f"rendering {total} section{'' if total == 1 else 's'}"
+        return f"rendering {total - done} of {total} sections ({done} from the cache)"
+    return f"rendered {title[:40]} ({done}/{total} sections ready)"
 
 
 @contextlib.contextmanager
 def build_progress(console: Console) -> Iterator[Report]:
     """A progress callback for the render stage, shown as a bar on a terminal, else as lines on stderr
-    once the first section is spoken."""
+    once the first section is rendered."""
     if not console.is_terminal:
-        # Lines start with the first section spoken: a build that fails before (a bad voice) still
-        # ends with its one error line, and one with nothing to speak prints only its result.
+        # Lines start with the first section rendered: a build that fails before (a bad voice) still
+        # ends with its one error line, and one with nothing to render prints only its result.
         held: list[str] = []
 
         def line(done: int, total: int, title: str) -> None:

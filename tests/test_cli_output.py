@@ -46,16 +46,16 @@ def test_publish_warns_of_a_placeholder_base_url_on_one_line(placeholder_show: P
     assert len(lines) == 1 and lines[0].startswith("warning: ") and lines[0].endswith(PLACEHOLDER), result.stderr
 
 
-def test_build_off_a_terminal_says_what_it_speaks(show: Path) -> None:
+def test_build_off_a_terminal_says_what_it_renders(show: Path) -> None:
     toml = show / "episodes" / "first-week" / "episode.toml"
     toml.write_text(toml.read_text("utf-8").replace("See you next week.", "See you on Friday."), "utf-8")
     result = podcast(show, "build", "episodes/first-week")
     assert result.returncode == 0, result.stderr
-    progress = [line for line in result.stderr.splitlines() if line.startswith(("speaking", "spoke", "all "))]
-    assert progress == ["speaking 1 of 3 sections (2 from the cache)", "spoke Outro (3/3 sections ready)"]
+    progress = [line for line in result.stderr.splitlines() if line.startswith(("rendering", "rendered", "all "))]
+    assert progress == ["rendering 1 of 3 sections (2 from the cache)", "rendered Outro (3/3 sections ready)"]
     again = podcast(show, "build", "episodes/first-week")
     assert again.returncode == 0
-    assert not [line for line in again.stderr.splitlines() if line.startswith(("speaking", "spoke"))]
+    assert not [line for line in again.stderr.splitlines() if line.startswith("render")]
     assert "0 of 3 sections spoken anew" in again.stdout
 
 
