@@ -25,7 +25,7 @@ from podcast.edits import Generated
 from podcast.episode import catalog, files
 from podcast.errors import ConfigError, InputError, PodcastError
 from podcast.fsutil import write_text
-from podcast.models import BuiltEpisode, Chapter, Paper, Script, Summary
+from podcast.models import Brief, BuiltEpisode, Chapter, Paper, Script, Summary
 from podcast.research import sources
 from podcast.summarize.base import SummarizerSettings, TokenUse, key_notice, read_prompt
 from podcast.text import clean
@@ -86,21 +86,13 @@ def _build_episode(
         engine = ""
     try:
         script = script_stage(folder, ep, summaries, cfg, gen, log)
+        brief = brief_stage(folder, ep, summaries, cfg, gen)
     finally:
         gen.save()  # the summaries written are ours even when the script could not be written
-    from podcast.audio.render import render
-
-    rendering = render(
-        script,
-        cfg.profiles,
-        cfg.audio,
-        cfg.cache_dir,
-        progress=progress,
-        music_root=cfg.root,
-        lexicon=cfg.lexicon,
-        executor=cfg.render.executor,
-    )
-    built = package_stage(folder, ep, summaries, script, rendering, cfg)
+    rendering = render_stage(script, cfg, progress)
+    # The brief's sentences are the full episode's: the sentence cache speaks them once.
+    short = None if brief is None else (brief, render_stage(brief, cfg, _brief_progress(progress)))
+    built = package_stage(folder, ep, summaries, script, rendering, cfg, short)
     took = time.perf_counter() - t0
     return BuildReport(built, engine, rendering, took, tuple(gen.warnings), tokens, len(own))
 
@@ -336,6 +328,58 @@ def script_stage(
     return script
 
 
+def brief_stage(
+    folder: Path, ep: EpisodeFile, summaries: Sequence[Summary], cfg: ShowConfig, gen: Generated
+) -> Script | None:
+    """brief.md ([script] brief_minutes; None when 0): written from the summaries when missing or out
+    of date, kept when edited by hand (podcast.writing.brief)."""
+    minutes = cfg.script.brief_minutes
+    if not minutes:
+        return None
+    from podcast.writing.brief import BRIEF, write_brief
+    from podcast.writing.budget import Budget, Pacer
+    from podcast.writing.markers import for_audio
+    from podcast.writing.script import parse_markdown, to_markdown
+
+    summaries = [replace(s, text=for_audio(s.text)) for s in summaries]
+    host, reader = (cfg.profiles[p] for p in cfg.speakers())
+    budget = Budget(minutes * 60, Pacer.of(cfg), tuple(ep.highlights))
+
+    def generate() -> str:
+        script = write_brief(show_title=cfg.show.title, day=ep.date, summaries=summaries, host=host,
+                             reader=reader, budget=budget, minutes=minutes, warn=gen.warnings.append)
+        return to_markdown(script, f"{ep.title} (brief)")
+
+    inputs = cache.key(
+        "brief", cfg.show.title, ep.title, ep.date, host, reader,
+        [(s.paper.id, s.paper.title, s.paper.url, s.paper.authors, s.text) for s in summaries], *budget.key(),
+    )
+    path = folder / BRIEF
+    return parse_markdown(gen.produce(path, inputs, generate), path, sorted(cfg.profiles))
+
+
+def render_stage(script: Script, cfg: ShowConfig, progress: Progress | None) -> Rendering:
+    from podcast.audio.render import render
+
+    return render(
+        script,
+        cfg.profiles,
+        cfg.audio,
+        cfg.cache_dir,
+        progress=progress,
+        music_root=cfg.root,
+        lexicon=cfg.lexicon,
+        executor=cfg.render.executor,
+    )
+
+
+def _brief_progress(progress: Progress | None) -> Progress | None:
+    """The brief's sections, named as its own in the progress shown."""
+    if progress is None:
+        return None
+    return lambda done, total, title: progress(done, total, f"brief: {title}")
+
+
 # -- packaging: the MP3, its tags, chapters, transcripts, newsletter, and the record ----------------
 
 
@@ -381,9 +425,9 @@ def package_stage(
     script: Script,
     rendering: Rendering,
     cfg: ShowConfig,
+    brief: tuple[Script, Rendering] | None = None,
 ) -> BuiltEpisode:
     from podcast.episode import transcript
-    from podcast.episode.tag import tag_mp3
     from podcast.writing import newsletter
     from podcast.writing.markers import for_newsletter
 
@@ -397,7 +441,7 @@ def package_stage(
     summaries = [replace(s, text=for_newsletter(s.text)) for s in summaries]
     description = newsletter.plain_description(ep.intro, summaries)
     published = datetime.combine(ep.date, dtime(0, 0), tzinfo=UTC)
-    cover, mime = cover_bytes(cfg)
+    cover = cover_bytes(cfg)
 
     # Everything is made in a staging folder first and moved into place only when all of it exists,
     # so a failure at any point leaves the last good build untouched.
@@ -412,18 +456,13 @@ def package_stage(
     out.mkdir(parents=True, exist_ok=True)
     try:
         mp3 = staging / files.audio_name(slug)
-        rendering.write_mp3(mp3)
-        tag_mp3(
-            mp3,
-            show=cfg.show,
-            title=ep.title,
-            published=ep.date,
-            description=description,
-            chapters=chapters,
-            cover=cover,
-            cover_mime=mime,
-            audio_ms=round(rendering.duration * 1000),
-        )
+        write_audio(mp3, rendering, chapters, ep.title, ep, description, cfg, cover)
+        short: Brief | None = None
+        if brief is not None:
+            path = staging / files.brief_name(slug)
+            title = f"{ep.title} (brief)"
+            write_audio(path, brief[1], chapters_of(*brief), title, ep, description, cfg, cover)
+            short = Brief(path.name, path.stat().st_size, brief[1].duration, cfg.audio.bitrate * 1000)
         letter = newsletter.render_markdown(ep.title, ep.date, ep.intro, summaries, ep.outro)
         texts = {
             files.CHAPTERS: transcript.chapters_json(chapters),
@@ -448,11 +487,41 @@ def package_stage(
             duration=rendering.duration,
             chapters=tuple(chapters),
             papers=tuple(replace(s.paper, full_text="") for s in summaries),
+            brief=short,
         )
         catalog.save(staging, built)
         # The record goes last: until it moves, the catalog still describes the previous build.
         for f in sorted(staging.iterdir(), key=lambda f: f.name == catalog.MANIFEST):
             f.replace(out / f.name)
+        if brief is None:  # a brief turned off: its last MP3 is no output of this build
+            (out / files.brief_name(slug)).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return built
+
+
+def write_audio(
+    mp3: Path,
+    rendering: Rendering,
+    chapters: Sequence[Chapter],
+    title: str,
+    ep: EpisodeFile,
+    description: str,
+    cfg: ShowConfig,
+    cover: tuple[bytes, str],
+) -> None:
+    """The rendering's MP3 at `mp3`, tagged: title, show, date, cover and chapters."""
+    from podcast.episode.tag import tag_mp3
+
+    rendering.write_mp3(mp3)
+    tag_mp3(
+        mp3,
+        show=cfg.show,
+        title=title,
+        published=ep.date,
+        description=description,
+        chapters=chapters,
+        cover=cover[0],
+        cover_mime=cover[1],
+        audio_ms=round(rendering.duration * 1000),
+    )

@@ -147,6 +147,18 @@ class Transcripts:
 
 
 @dataclass(frozen=True)
+class Brief:
+    """The episode's short cut ([script] brief_minutes): its MP3 beside the full one in build/."""
+
+    audio: str
+    """File name of the MP3 inside the build folder ("<slug>-brief.mp3")."""
+    audio_bytes: int
+    duration: float
+    bitrate: int
+    """The encoding's constant bitrate in bits per second."""
+
+
+@dataclass(frozen=True)
 class BuiltEpisode:
     """A finished episode as the catalog knows it: what feed, site and `check` are made from.
 
@@ -174,3 +186,5 @@ class BuiltEpisode:
     chapters_json: str = files.CHAPTERS
     newsletter_md: str = files.NEWSLETTER_MD
     newsletter_html: str = files.NEWSLETTER_HTML
+    brief: Brief | None = None
+    """The brief, when the show builds one; a record without it (older builds too) has none."""

@@ -75,12 +75,18 @@ class ScriptSettings:
     """The episode's target length in minutes; 0: no target. The highest-ranked papers (those in
     `highlights`, then episode.toml's order) are narrated in full, the rest shortened to their first
     sentences or, when even one sentence each is too long, left out (podcast.writing.budget)."""
+    brief_minutes: float = 0.0
+    """The length of a brief built beside the full episode, in minutes (3-5 is typical); 0: no brief.
+    Each paper gets one or two of its summary's first sentences, planned to this length like
+    `minutes` (podcast.writing.brief); feeds offer it as the episode's podcast:alternateEnclosure."""
 
     def __post_init__(self) -> None:
         if self.dialogue not in DIALOGUE_MODES:
             raise ConfigError(f'dialogue must be "auto", "on" or "off", not {self.dialogue!r}')
         if not 0 <= self.minutes <= 600:
             raise ConfigError(f"minutes must be from 0 (no target) to 600, not {self.minutes}")
+        if self.brief_minutes and not 1 <= self.brief_minutes <= 15:
+            raise ConfigError(f"brief_minutes must be 0 (no brief) or from 1 to 15, not {self.brief_minutes}")
 
 
 @dataclass(frozen=True)

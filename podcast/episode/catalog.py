@@ -30,6 +30,8 @@ def build_dir(episode_dir: Path) -> Path:
 def save(folder: Path, ep: BuiltEpisode) -> None:
     """Write the record into `folder` (a build folder, or the staging folder that becomes one)."""
     data = asdict(ep)
+    if ep.brief is None:  # a show without a brief writes the record it always wrote
+        del data["brief"]
     data["published"] = ep.published.isoformat()
     for p in data["papers"]:
         p["published"] = p["published"].isoformat() if p["published"] else None
@@ -90,11 +92,28 @@ def _problem(ep: BuiltEpisode, folder_name: str) -> str:
         return f"audio_bytes must be 0 or more, not {ep.audio_bytes}"
     if not (math.isfinite(ep.duration) and ep.duration >= 0):
         return f"duration must be a number of seconds, 0 or more, not {ep.duration}"
+    if ep.brief is not None and (problem := _brief_problem(ep)):
+        return problem
     for n, ch in enumerate(ep.chapters, start=1):
         if not (math.isfinite(ch.start) and math.isfinite(ch.end)):
             return f"chapter {n} ({ch.title!r}) needs finite start and end times"
         if ch.url and not ch.url.lower().startswith(("https://", "http://")):
             return f"chapter {n} links to {ch.url!r}, not an http(s) URL (a paper's url in episode.toml?)"
+    return ""
+
+
+def _brief_problem(ep: BuiltEpisode) -> str:
+    """What is wrong with the record's brief, whose file name `_named_files` checks; empty if nothing."""
+    assert ep.brief is not None
+    b = ep.brief
+    if b.audio == ep.audio:
+        return f"brief.audio {b.audio!r} is the full episode's file; a brief has its own"
+    if b.audio_bytes <= 0:
+        return f"brief.audio_bytes must be more than 0, not {b.audio_bytes}"
+    if not (math.isfinite(b.duration) and b.duration > 0):
+        return f"brief.duration must be a number of seconds, more than 0, not {b.duration}"
+    if b.bitrate <= 0:
+        return f"brief.bitrate must be more than 0 bits per second, not {b.bitrate}"
     return ""
 
 
@@ -111,6 +130,8 @@ def _named_files(ep: BuiltEpisode) -> list[tuple[str, str]]:
         ("transcripts.srt", ep.transcripts.srt),
         ("transcripts.json", ep.transcripts.json),
     ]
+    if ep.brief is not None:
+        required.append(("brief.audio", ep.brief.audio))
     return required + [(field, name) for field, name in optional if name]
 
 
@@ -144,9 +165,13 @@ def episodes(root: Path) -> list[tuple[Path, BuiltEpisode]]:
     """Every built episode of the show (its folder and record), oldest first, its files checked."""
     found = [(p.parent.parent, load(p)) for p in sorted((root / "episodes").glob(f"*/build/{MANIFEST}"))]
     for folder, ep in found:
-        audio = record_files(folder, ep)[ep.audio]
-        if audio.stat().st_size != ep.audio_bytes:
-            raise ConfigError(f"{audio}: does not match {MANIFEST} (a build was interrupted); build it again")
+        named = record_files(folder, ep)
+        sizes = [(named[ep.audio], ep.audio_bytes)]
+        sizes += [(named[ep.brief.audio], ep.brief.audio_bytes)] if ep.brief is not None else []
+        for audio, size in sizes:
+            if audio.stat().st_size != size:
+                raise ConfigError(f"{audio}: does not match {MANIFEST} (a build was interrupted); "
+                                  "build it again")
     return sorted(found, key=lambda pe: (pe[1].published, pe[1].slug))
 
 

@@ -26,3 +26,12 @@ def audio_name(slug: str) -> str:
     '2024-05-10-xlstm-deepseek-v2.mp3'
     """
     return f"{slug}.mp3"
+
+
+def brief_name(slug: str) -> str:
+    """The episode's brief ([script] brief_minutes), beside its MP3 in build/ and on the site.
+
+    >>> brief_name("2024-05-10-xlstm-deepseek-v2")
+    '2024-05-10-xlstm-deepseek-v2-brief.mp3'
+    """
+    return f"{slug}-brief.mp3"

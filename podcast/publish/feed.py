@@ -42,6 +42,8 @@ MIN_SOUNDBITE_SECONDS = 5.0
 SYNTHETIC = "synthetic voice"
 AI_CONTENT = ("ai-content", "true")
 """podcast:txt purpose and value that tell apps the episode's audio is generated: the voices are."""
+BRIEF_TITLE = "Brief"
+"""The title of the brief's podcast:alternateEnclosure, what apps name it beside the full episode."""
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """Podcasting 2.0's namespace for podcast:guid (UUIDv5 of the feed URL)."""
@@ -347,6 +349,10 @@ def _item(fg: Any, show: Show, ep: BuiltEpisode) -> None:
     ext.transcripts = _transcripts(show, ep)
     ext.soundbites = soundbites(ep)
     ext.txt = (AI_CONTENT,)
+    if ep.brief is not None:
+        url = episode_url(show, ep, ep.brief.audio)
+        ext.alternates = (feed_ext.AlternateEnclosure(url, AUDIO_TYPE, ep.brief.audio_bytes, ep.brief.bitrate,
+                                                      BRIEF_TITLE),)
     ext.psc_chapters = tuple(
         Chapter(title=xml_text(c.title), start=c.start, end=c.end, url=c.url) for c in ep.chapters
     )

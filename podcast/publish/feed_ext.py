@@ -72,6 +72,19 @@ class Soundbite:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class AlternateEnclosure:
+    """One podcast:alternateEnclosure: another file of the item (here, its brief) apps may offer."""
+
+    url: str
+    type: str
+    length: int
+    bitrate: int
+    """Bits per second."""
+    title: str = ""
+    """At most 32 characters, as the namespace advises."""
+
+
 def seconds_attr(seconds: float) -> str:
     """A time in seconds as soundbite attributes carry it: a decimal, at most 3 places.
 
@@ -183,6 +196,7 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         """Written as psc:chapters (what gPodder reads); each chapter's url becomes href."""
         self.soundbites: tuple[Soundbite, ...] = ()
         self.txt: tuple[tuple[str, str], ...] = ()
+        self.alternates: tuple[AlternateEnclosure, ...] = ()
 
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
@@ -201,6 +215,10 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         for bite in self.soundbites:
             start, duration = seconds_attr(bite.start), seconds_attr(bite.duration)
             _sub(item, PODCAST_NS, "soundbite", bite.title or None, startTime=start, duration=duration)
+        for alt in self.alternates:
+            attrs = {"type": alt.type, "length": str(alt.length), "bitrate": str(alt.bitrate)}
+            attrs |= {"title": alt.title} if alt.title else {}
+            _sub(_sub(item, PODCAST_NS, "alternateEnclosure", **attrs), PODCAST_NS, "source", uri=alt.url)
         _persons_and_txt(item, (), self.txt)
         self._psc(item)
         return item

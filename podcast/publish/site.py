@@ -303,7 +303,8 @@ def _environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(clock=format_clock, minutes=_minutes, longdate=_longdate, filesize=_filesize)
+    env.filters.update(clock=format_clock, minutes=_minutes, longdate=_longdate, filesize=_filesize,
+                       whole_minutes=_whole_minutes)
     return env
 
 
@@ -315,6 +316,15 @@ def _minutes(seconds: float) -> str:
     """
     m = max(1, round(seconds / 60))
     return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def _whole_minutes(seconds: float) -> int:
+    """A length in minutes, as "the 4-minute brief" says it: at least 1.
+
+    >>> _whole_minutes(232.0), _whole_minutes(20.0)
+    (4, 1)
+    """
+    return max(1, round(seconds / 60))
 
 
 def _longdate(when: date) -> str:
