@@ -20,7 +20,7 @@ import feedparser
 import podcastparser
 import pytest
 from mutagen.id3 import ID3
-from support.chapters import FRAME, INTRO_LEAD_MAX, first_cues, script_sections
+from support.chapters import TOLERANCE, first_cues, first_word_expected, script_sections
 
 from podcast.audio.encode import ffmpeg_exe
 from podcast.episode.transcript import parse_srt, parse_vtt
@@ -179,14 +179,14 @@ def test_transcripts_follow_the_audio_and_chapters(built: Path) -> None:
             assert a.start < a.end <= b.start + 1e-3
         assert cues[-1].end <= seconds
     assert {c.speaker for c in vtt} == {"Joe", "Ava"}
-    # Every chapter starts within one MP3 frame before its section's first words (the intro's after
-    # its short lead); tests/episode/test_chapter_timing.py checks every place chapters are given.
+    # Every chapter starts the encoder's delay (under one MP3 frame) before its section's first words
+    # (the intro's after its short lead); tests/episode/test_chapter_timing.py checks every place
+    # chapters are given.
     chapters = json.loads((folder / "chapters.json").read_text("utf-8"))["chapters"]
     sections = script_sections((built / "episodes" / SLUG / "script.md").read_text("utf-8"))
     assert len(chapters) == len(sections) == 5
     for i, (chapter, cue) in enumerate(zip(chapters, first_cues(vtt, sections), strict=True)):
-        lead = INTRO_LEAD_MAX if i == 0 else 0.0
-        assert chapter["startTime"] - 0.001 <= cue.start <= chapter["startTime"] + lead + FRAME + 0.001, (
+        assert abs(cue.start - first_word_expected(i, chapter["startTime"])) <= TOLERANCE, (
             chapter["title"], chapter["startTime"], cue)
 
 

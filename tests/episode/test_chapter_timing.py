@@ -1,10 +1,10 @@
 """Every chapter starts where its section's first word is, in every place a player reads it from.
 
-A section is encoded from its first MP3 frame, and its first word follows after the encoder's
-delay (1105 samples, under one frame) or, in the intro, after the lead players that fade in need.
-So each chapter's start, as the MP3's CHAP frames, episode.json, chapters.json and the feed's
-psc:chapters give it, must lie within one MP3 frame before the first cue of its section in the
-transcripts (VTT and SRT). The sections and their first lines come from script.md, not from the
+A section is encoded from its first MP3 frame, and its first word is heard the encoder's delay
+later (1105 samples, under one frame), in the intro after the 0.3 s lead players that fade in
+need too. So each chapter's start, as the MP3's CHAP frames, episode.json, chapters.json and the
+feed's psc:chapters give it, must lie exactly that far (to the millisecond the files keep) before
+the first cue of its section in the transcripts (VTT and SRT): well within one MP3 frame. The sections and their first lines come from script.md, not from the
 chapters, so a chapter list that is wrong everywhere alike is caught too.
 """
 
@@ -16,13 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from mutagen.id3 import ID3
-from support.chapters import FRAME, INTRO_LEAD_MAX, first_cues, script_sections
+from support.chapters import TOLERANCE, first_cues, first_word_expected, script_sections
 from support.shows import FIRST_EPISODE
 
 from podcast.episode.transcript import parse_srt, parse_vtt
 
-MS = 0.001
-"""The files give times to the millisecond."""
 PSC = "http://podlove.org/simple-chapters"
 
 
@@ -55,7 +53,7 @@ def _chapter_starts(show: Path) -> dict[str, list[float]]:
 
 
 @pytest.mark.parametrize("transcript", ["transcript.vtt", "transcript.srt"])
-def test_every_chapter_starts_within_one_frame_before_its_section_s_first_cue(
+def test_every_chapter_starts_its_section_s_first_cue_within_one_frame(
     built_show: Path, transcript: str
 ) -> None:
     build = built_show / "episodes" / FIRST_EPISODE / "build"
@@ -68,7 +66,6 @@ def test_every_chapter_starts_within_one_frame_before_its_section_s_first_cue(
         assert len(starts) == len(sections), (where, starts)
         assert starts[0] == 0, (where, starts)
         for i, (start, cue, (heading, _)) in enumerate(zip(starts, starts_of_sections, sections, strict=True)):
-            lead = INTRO_LEAD_MAX if i == 0 else 0.0
-            assert start - MS <= cue.start <= start + lead + FRAME + MS, (
+            assert abs(cue.start - first_word_expected(i, start)) <= TOLERANCE, (
                 f"{where}: chapter '{heading}' starts at {start:.3f} s, its first words at {cue.start:.3f} s"
             )

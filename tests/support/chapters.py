@@ -12,11 +12,19 @@ from collections.abc import Sequence
 
 from podcast.models import Cue
 
-FRAME = 1152 / 44100
-"""One MP3 frame (MPEG-1 Layer III at 44.1 kHz), in seconds: a section starts on a frame and its
-first word follows after the encoder's delay (1105 samples), less than one frame later."""
-INTRO_LEAD_MAX = 0.3
-"""Silence before the intro's first word (for players that fade in), at most."""
+FIRST_WORD = 1105 / 44100
+"""Seconds from a section's first MP3 frame (its chapter's start) to its first sample as decoded:
+the encoder's delay (tests/audio/test_encoder_delay.py measures it), under one frame (1152)."""
+INTRO_LEAD = 0.3
+"""Silence before the intro's first word (for players that fade in)."""
+TOLERANCE = 0.0015
+"""The files give times to the millisecond: a chapter's and a cue's rounding (half a millisecond
+each), with room for floating point."""
+
+
+def first_word_expected(chapter_index: int, chapter_start: float) -> float:
+    """When the first word of a chapter's section is heard."""
+    return chapter_start + (INTRO_LEAD if chapter_index == 0 else 0.0) + FIRST_WORD
 
 
 def script_sections(script_md: str) -> list[tuple[str, str]]:
