@@ -369,8 +369,9 @@ def _build(args: argparse.Namespace) -> None:
     ep = report.episode
     spoken = len(report.rendering.synthesized_sections)
     minutes, seconds = divmod(round(ep.duration), 60)
+    brief = " (and a {}:{:02d} brief)".format(*divmod(round(ep.brief.duration), 60)) if ep.brief else ""
     print(
-        f"built {ep.slug}: {minutes}:{seconds:02d} of audio, {len(ep.chapters)} chapters, "
+        f"built {ep.slug}: {minutes}:{seconds:02d} of audio{brief}, {len(ep.chapters)} chapters, "
         f"{spoken} of {len(ep.chapters)} sections spoken anew, {report.summaries_by()}, "
         f"in {report.seconds:.1f} s -> {folder / 'build' / ep.audio}"
     )

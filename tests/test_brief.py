@@ -28,7 +28,8 @@ from podcast.episode import catalog
 from podcast.episode.files import brief_name
 from podcast.errors import ConfigError
 from podcast.publish.feed_ext import NAMESPACES
-from podcast.writing.speech import split_sentences
+from podcast.settings import ScriptSettings
+from podcast.writing.speech import split_sentences, spoken_and_written
 
 FOLDER = "episodes/2024-05-17"
 SLUG = "2024-05-17"
@@ -71,7 +72,8 @@ def set_brief(root: Path, minutes: float) -> None:
     toml.write_text(text, "utf-8")
 
 
-Built = tuple[Path, dict[str, str]]
+Built = tuple[Path, dict[str, str], str]
+"""The show, the environment its commands run in, and what the build printed."""
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +86,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         set_brief(root, MINUTES)
         (root / "issue-13.md").write_text(newsletter(), "utf-8")
         run(root, env, "new", FOLDER, "--from-newsletter", "issue-13.md")
-        run(root, env, "build", FOLDER)
+        said = run(root, env, "build", FOLDER).stdout
         run(root, env, "publish")
-        yield root, env
+        yield root, env, said
 
 
 def record(root: Path) -> catalog.BuiltEpisode:
@@ -94,7 +96,7 @@ def record(root: Path) -> catalog.BuiltEpisode:
 
 
 def test_both_mp3s_are_built_and_the_brief_is_near_its_length(built: Built) -> None:
-    root, _ = built
+    root, _, _ = built
     ep = record(root)
     assert ep.brief is not None
     out = root / FOLDER / "build"
@@ -117,7 +119,7 @@ def test_both_mp3s_are_built_and_the_brief_is_near_its_length(built: Built) -> N
 
 
 def test_the_feed_offers_the_brief_as_an_alternate_enclosure(built: Built) -> None:
-    root, _ = built
+    root, _, _ = built
     site = root / "public"
     xml = (site / "feed.xml").read_bytes()
     ep = record(root)
@@ -160,7 +162,7 @@ class Links(HTMLParser):
 
 
 def test_the_page_links_the_brief(built: Built) -> None:
-    root, _ = built
+    root, _, _ = built
     ep = record(root)
     assert ep.brief is not None
     parser = Links()
@@ -170,7 +172,7 @@ def test_the_page_links_the_brief(built: Built) -> None:
 
 
 def test_check_passes_and_fails_on_a_truncated_brief(built: Built, tmp_path: Path) -> None:
-    root, env = built
+    root, env, _ = built
     site = tmp_path / "public"
     shutil.copytree(root / "public", site)
     assert run(root, env, "check", str(site)).returncode == 0
@@ -184,7 +186,7 @@ def test_check_passes_and_fails_on_a_truncated_brief(built: Built, tmp_path: Pat
 
 
 def test_a_record_without_a_brief_still_reads_and_a_bad_one_does_not(built: Built, tmp_path: Path) -> None:
-    root, _ = built
+    root, _, _ = built
     folder = tmp_path / SLUG
     shutil.copytree(root / FOLDER / "build", folder / "build")
     path = folder / "build" / "episode.json"
@@ -205,7 +207,7 @@ def test_a_record_without_a_brief_still_reads_and_a_bad_one_does_not(built: Buil
 
 
 def test_turned_off_the_brief_leaves_the_build_and_the_feed(built: Built, tmp_path: Path) -> None:
-    source, env = built
+    source, env, _ = built
     root = tmp_path / "show"
     shutil.copytree(source, root, ignore=shutil.ignore_patterns("public"))
     set_brief(root, 0)
@@ -215,3 +217,26 @@ def test_turned_off_the_brief_leaves_the_build_and_the_feed(built: Built, tmp_pa
     assert not (root / FOLDER / "build" / brief_name(SLUG)).exists()
     assert b"alternateEnclosure" not in (root / "public" / "feed.xml").read_bytes()
     assert brief_name(SLUG) not in (root / "public" / "episodes" / SLUG / "index.html").read_text("utf-8")
+
+
+def test_the_brief_says_what_the_full_episode_said(built: Built) -> None:
+    """Every sentence the reader says in the brief is one the full episode's voice spoke: the
+    sentence cache has it, so the brief synthesizes only the host's few lines of its own."""
+    root, _, said = built
+    spoken = {}
+    for name in ("script.md", "brief.md"):
+        lines = (root / FOLDER / name).read_text("utf-8").splitlines()
+        spoken[name] = {s for line in lines if line.startswith("cohost: ")
+                        for s, _ in spoken_and_written(line.removeprefix("cohost: "))}
+    assert spoken["brief.md"] and spoken["brief.md"] <= spoken["script.md"]
+    ep = record(root)
+    assert ep.brief is not None
+    m, s = divmod(round(ep.brief.duration), 60)
+    assert f"(and a {m}:{s:02d} brief)" in said
+
+
+@pytest.mark.parametrize("minutes", [0.5, 16, -1])
+def test_brief_minutes_is_off_or_1_to_15(minutes: float) -> None:
+    with pytest.raises(ConfigError, match=re.escape("brief_minutes must be 0 (no brief) or from 1 to 15")):
+        ScriptSettings(brief_minutes=minutes)
+    assert ScriptSettings(brief_minutes=15).brief_minutes == 15
