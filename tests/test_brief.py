@@ -193,6 +193,8 @@ def test_a_record_without_a_brief_still_reads_and_a_bad_one_does_not(built: Buil
     data = json.loads(path.read_text("utf-8"))
     for brief, problem in (
         ({**data["brief"], "audio": "../x.mp3"}, "brief.audio"),
+        ({**data["brief"], "audio": "episode.json"}, "brief.audio"),
+        ({**data["brief"], "audio": data["audio"]}, "brief.audio"),
         ({**data["brief"], "audio_bytes": "many"}, "audio_bytes"),
         ({**data["brief"], "duration": -1}, "brief.duration"),
         ({**data["brief"], "extra": 1}, "unknown key 'extra'"),

@@ -106,8 +106,8 @@ def _brief_problem(ep: BuiltEpisode) -> str:
     """What is wrong with the record's brief, whose file name `_named_files` checks; empty if nothing."""
     assert ep.brief is not None
     b = ep.brief
-    if b.audio == ep.audio:
-        return f"brief.audio {b.audio!r} is the full episode's file; a brief has its own"
+    if b.audio == ep.audio or not b.audio.lower().endswith(".mp3"):
+        return f"brief.audio {b.audio!r} must name the brief's own MP3, not {ep.audio!r} or another file"
     if b.audio_bytes <= 0:
         return f"brief.audio_bytes must be more than 0, not {b.audio_bytes}"
     if not (math.isfinite(b.duration) and b.duration > 0):
