@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 	$(BIN)/podcast publish
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -m "not ray"
+	$(BIN)/pytest -q
 
 # Builds on a Ray cluster started on 127.0.0.1: a few minutes, so apart from `make test` (CI runs both).
 test-ray: $(VENV)/.installed-dev

@@ -74,17 +74,19 @@ class RayExecutor(Executor):
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
-    def connect(self) -> None:
-        """Join the cluster RAY_ADDRESS names (Ray's own variable), or start a Ray on this machine that
-        lives as long as this process, listening on 127.0.0.1 only."""
+    def connect(self, *, start: bool = False) -> None:
+        """Join the cluster RAY_ADDRESS names (Ray's own variable). Without one, and with `start`, start
+        a Ray on this machine that lives as long as this process, listening on 127.0.0.1 only (not
+        before there are lines to speak: a build that finds them all cached needs no Ray)."""
         ray = _ray()
         with self._lock:
-            if ray.is_initialized():
-                return
             address = os.environ.get("RAY_ADDRESS", "").strip()
+            if ray.is_initialized() or not (address or start):
+                return
             if address not in ("", "auto", "local"):
                 _probe(address)
             quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # Ray's own warnings, one per retry
             try:
                 if address:
                     ray.init(address=address, **quiet)
@@ -102,7 +104,7 @@ class RayExecutor(Executor):
 
     def start(self, stack: ExitStack, tasks: list[LineTask], workers: int | None) -> Batch:
         ray = _ray()
-        self.connect()
+        self.connect(start=True)
         resources = ray.cluster_resources()
         groups, sizes = engine_groups(tasks, workers or worker_count(int(resources.get("CPU", 1))))
         actors: dict[str, list[Any]] = {}

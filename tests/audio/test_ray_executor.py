@@ -1,8 +1,6 @@
 """The Ray executor (issue 16): `podcast build --executor ray` against a real Ray cluster on 127.0.0.1.
 
-The cluster is Ray's own test cluster (ray.cluster_utils.Cluster), one head node with 2 CPUs on
-127.0.0.1, its port below Ray's worker ports (10002 and up); RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
-keeps Ray from swapping 127.0.0.1 for the machine's network address. Every build is the real CLI in
+The cluster is one head node with 2 CPUs on 127.0.0.1 (support.ray_cluster). Every build is the real CLI in
 a subprocess, connecting through RAY_ADDRESS as a user's would. The tests that need the cluster take
 minutes: they are marked `ray` and run by `make test-ray` (CI runs it after `make test`).
 """
@@ -11,27 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import wait
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from support.ray_cluster import LOOPBACK, loopback_head
 from support.shows import FIRST_EPISODE, ONE_PAPER_EPISODE, make_publishable
 
 THREE_PAPERS = ONE_PAPER_EPISODE + '''
 [[papers]]
-id = "2405.04434"
-title = "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language Model"
-authors = ["DeepSeek-AI"]
-url = "https://arxiv.org/abs/2405.04434"
-abstract = """DeepSeek-V2 activates 21B of its 236B parameters for each token. \
-Its attention compresses the key-value cache into a latent vector."""
+id = "2404.19756"
+title = "KAN: Kolmogorov-Arnold Networks"
+authors = ["Ziming Liu", "Max Tegmark"]
+url = "https://arxiv.org/abs/2404.19756"
+abstract = """Learnable activation functions on the edges replace the fixed ones on the nodes. \
+Small networks of this kind fit scientific formulas with fewer parameters."""
 
 [[papers]]
 id = "2405.00732"
@@ -42,48 +41,13 @@ abstract = """Small models fine-tuned with low-rank adapters beat larger general
 They can be served together on one GPU."""
 '''
 BUILT = ("week.mp3", "transcript.vtt", "transcript.srt", "transcript.json", "chapters.json")
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
-
-
-def _free_port_below_10000() -> int:
-    for port in random.sample(range(6400, 9990), 200):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port from 6400 to 9989")
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[str, int]]:
     """A Ray head on 127.0.0.1 with 2 CPUs: (its address, its raylet's pid)."""
-    from ray import ray_constants
-    from ray.cluster_utils import Cluster
-
-    saved = {k: os.environ.get(k) for k in LOOPBACK}
-    os.environ.update(LOOPBACK)
-    head = Cluster(
-        initialize_head=True,
-        connect=False,
-        head_node_args={
-            "num_cpus": 2,
-            "node_ip_address": "127.0.0.1",
-            "gcs_server_port": _free_port_below_10000(),
-            "include_dashboard": False,
-        },
-    )
-    try:
-        raylet = head.head_node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
-        yield head.address, raylet
-    finally:
-        head.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with loopback_head(cpus=2) as head:
+        yield head
 
 
 def make_show(parent: Path, episode: str = THREE_PAPERS) -> Path:
@@ -203,7 +167,7 @@ def test_several_shows_build_in_one_command_and_a_failure_stops_none(
         *(f"{s.parent.name}/show/episodes/week" for s in shows),
         env={"RAY_ADDRESS": cluster[0]},
     )
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert sorted(line.split(":")[0] for line in lines) == [
         "built a/show/episodes/week",
@@ -211,12 +175,52 @@ def test_several_shows_build_in_one_command_and_a_failure_stops_none(
         "failed c/show/episodes/week",
     ], result.stdout
     assert "date" in next(line for line in lines if line.startswith("failed"))
-    assert result.stderr.strip().splitlines()[-1] == "error: 1 of 3 episodes failed"
+    assert "error: 1 of 3 episodes failed" in result.stderr.splitlines(), result.stderr
     # Each show has its own cache; the two alike episodes came out alike.
     assert (shows[0] / ".cache" / "line").is_dir() and (shows[1] / ".cache" / "line").is_dir()
     a, b = (s / "episodes" / "week" / "build" / "week.mp3" for s in shows[:2])
     assert a.read_bytes() == b.read_bytes()
     assert not (shows[2] / "episodes" / "week" / "build").exists()
+
+
+@pytest.mark.ray
+def test_lines_spoken_on_the_cluster_land_in_this_cache_and_gpu_voices_ask_for_gpus(
+    cluster: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ray
+
+    from podcast import cache
+    from podcast.audio.ray_executor import RayExecutor
+    from podcast.audio.speak import LineTask
+    from podcast.errors import PodcastError
+    from podcast.models import VoiceProfile
+    from podcast.tts import ENGINES
+    from podcast.tts.hibari import HibariEngine
+
+    class GpuHibari(HibariEngine):
+        name = "gpu-hibari"
+        gpus = 1.0
+
+    def task(engine: str) -> LineTask:
+        profile = VoiceProfile("cohost", "Ava", engine, "heart")
+        return LineTask(f"line-{engine}", "cohost", profile, ("Hello there.",), ("Hello there.",), "Intro",
+                        0.3, tmp_path)
+
+    monkeypatch.setenv("RAY_ADDRESS", cluster[0])
+    try:
+        with ExitStack() as stack:
+            batch = RayExecutor().start(stack, [task("hibari")], None)
+            (fut,) = batch.running
+            wait([fut], timeout=600)
+            assert batch.finish(fut) == "line-hibari"
+        assert cache.Cache(tmp_path).get("line", "line-hibari", ".npz")
+        assert list((tmp_path / "sentence").rglob("*.npz"))
+        with ENGINES.registered(GpuHibari), ExitStack() as stack, pytest.raises(
+            PodcastError, match=r"^voices/cohost.toml: the gpu-hibari engine needs 1 GPU per voice and the Ray cluster has 0"
+        ):
+            RayExecutor().start(stack, [task("gpu-hibari")], None)
+    finally:
+        ray.shutdown()
 
 
 def test_without_ray_installed_the_build_says_how_to_install_it(tmp_path: Path) -> None:
