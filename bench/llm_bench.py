@@ -6,8 +6,9 @@ after `--seconds` (2 s by default), like a hosted model writing 150 tokens. The 
 init`'s, duo, opted into the LLM ([summarizer] engine = "openai", so [script] dialogue "auto" is on),
 with one episode of `--papers` papers (20) given by their abstracts (no arXiv). The LLM stage is
 the build's summaries stage and script stage (a summary, then an exchange, per paper: 40 requests),
-timed from an empty cache for each setting. The target: the default takes at most 25% of the
-sequential time. The exit code is 1 when it does not.
+run as `podcast build` runs them (each paper's exchange asked for as soon as its summary is there,
+each stage `concurrency` wide), timed from an empty cache for each setting. The target: the
+default takes at most 25% of the sequential time. The exit code is 1 when it does not.
 
     .venv/bin/python bench/llm_bench.py            (or: make bench-llm)
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import shutil
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake server the tests use
 
 from fakes.openai_chat import Reply, Request, completion, serve_openai  # noqa: E402
 
-from podcast.build import script_stage, summarize_stage  # noqa: E402
+from podcast.build import dialogue_ahead, script_stage, summarize_stage  # noqa: E402
 from podcast.config import load_episode, load_show  # noqa: E402
 from podcast.edits import Generated  # noqa: E402
 from podcast.research.sources import papers_of  # noqa: E402
@@ -92,12 +92,36 @@ def llm_stage(root: Path, concurrency: int) -> tuple[float, int]:
     papers = papers_of(ep, folder)
     gen = Generated(folder)
     t0 = time.perf_counter()
-    summaries, _, _ = summarize_stage(folder, papers, cfg, gen, lambda _: None)
-    script_stage(folder, ep, summaries, cfg, gen, lambda _: None)
+    ahead = dialogue_ahead(folder, ep, cfg, gen)
+    summaries, _, _ = summarize_stage(folder, papers, cfg, gen, lambda _: None, (), None, ahead)
+    script_stage(folder, ep, summaries, cfg, gen, lambda _: None, ahead)
     took = time.perf_counter() - t0
     gen.save()
     exchanges = (folder / "script.md").read_text("utf-8").count("gives a recurrent model a matrix memory")
     return took, exchanges
+
+
+def floor(papers: int, workers: int, seconds: float) -> float:
+    """The least time the LLM stage can take with answers of `seconds` each: the summaries `workers`
+    at a time, each paper's exchange as soon as its summary is there and an exchange worker is free
+    (one stage after the other with one worker, as `concurrency = 1` runs them).
+
+    >>> floor(20, 4, 2.0), floor(20, 1, 2.0)
+    (12.0, 80.0)
+    """
+    if workers <= 1:
+        return 2 * papers * seconds
+
+    def finished(ready: list[float]) -> list[float]:
+        free = [0.0] * workers
+        done = []
+        for at in ready:  # each request in the order it is queued, on the worker free first
+            k = free.index(min(free))
+            free[k] = max(free[k], at) + seconds
+            done.append(free[k])
+        return done
+
+    return max(finished(sorted(finished([0.0] * papers))))
 
 
 def run(papers: int, seconds: float, concurrency: int) -> dict[str, float]:
@@ -108,14 +132,16 @@ def run(papers: int, seconds: float, concurrency: int) -> dict[str, float]:
         server.respond = responder(seconds)
         for label, workers in (("sequential", 1), ("concurrent", concurrency)):
             with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
-                server.max_in_flight = 0
+                server.max_in_flight, server.max_in_flight_by = 0, {}
                 asked = len(server.chats)
                 took, exchanges = llm_stage(make_show(Path(tmp), papers), workers)
                 requests = len(server.chats) - asked
                 assert exchanges == papers, f"{exchanges} exchanges in script.md, not {papers}"
+                most = server.max_in_flight_by
                 print(
                     f"{label:<11} concurrency {workers:>2}: {took:6.1f} s for {requests} requests "
-                    f"({server.max_in_flight} in flight at most)"
+                    f"({server.max_in_flight} in flight at most: {most.get('summary', 0)} summaries, "
+                    f"{most.get('dialogue', 0)} exchanges; floor {floor(papers, workers, seconds):.1f} s)"
                 )
                 results[label] = took
     return results
@@ -135,13 +161,13 @@ def main() -> int:
     )
     results = run(args.papers, args.seconds, args.concurrency)
     ratio = results["concurrent"] / results["sequential"]
-    # Each stage's requests go `concurrency` at a time, so with answers of equal length no run can
-    # take less than this share of the sequential time (25% for 20 papers, 4 at a time).
-    ideal = 2 * math.ceil(args.papers / args.concurrency) / (2 * args.papers)
+    # With answers of equal length no run can take less than this share of the sequential time:
+    # ceil(20 / 4) rounds of summaries, then the last round's exchanges (12 s of 80 s, 15%).
+    ideal = floor(args.papers, args.concurrency, args.seconds) / floor(args.papers, 1, args.seconds)
     verdict = "ok" if ratio <= TARGET else "over the target"
     print(
         f"concurrent / sequential = {ratio:.2%} (target <= {TARGET:.0%}; the least possible at "
-        f"{args.concurrency} at a time: {ideal:.2%}): {verdict}"
+        f"{args.concurrency} at a time per stage, pipelined: {ideal:.2%}): {verdict}"
     )
     return 0 if ratio <= TARGET else 1
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podcast import cache
 from podcast.audio.render import Progress, Rendering
@@ -30,6 +31,9 @@ from podcast.research import sources
 from podcast.summarize.base import SummarizerSettings, TokenUse, key_notice, read_prompt
 from podcast.text import clean
 from podcast.writing.speech import speakable
+
+if TYPE_CHECKING:
+    from podcast.writing.dialogue import Exchanges
 
 SUMMARIES = "summaries"
 SCRIPT = "script.md"
@@ -81,11 +85,12 @@ def _build_episode(
     # A summary a person wrote is read as it is: its paper's PDF would change nothing, so arXiv is not asked.
     own = {p.id for p in papers if gen.is_users(summary_path(folder, p))}
     texts = with_full_texts(papers, own, cfg, gen.warnings.append)
-    summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights, texts)
+    ahead = dialogue_ahead(folder, ep, cfg, gen)  # each exchange asked for once its summary is there
+    summaries, engine, tokens = summarize_stage(folder, papers, cfg, gen, log, ep.highlights, texts, ahead)
     if len(own) == len(papers):
         engine = ""
     try:
-        script = script_stage(folder, ep, summaries, cfg, gen, log)
+        script = script_stage(folder, ep, summaries, cfg, gen, log, ahead)
         brief = brief_stage(folder, ep, summaries, cfg, gen)
     finally:
         gen.save()  # the summaries written are ours even when the script could not be written
@@ -145,18 +150,21 @@ def summarize_stage(
     log: Callable[[str], None],
     highlights: Sequence[str] = (),
     texts: Iterable[Paper] | None = None,
+    ahead: Exchanges | None = None,
 ) -> tuple[list[Summary], str, tuple[TokenUse, ...]]:
     """Each paper's summary from summaries/, written by the engine when missing or out of date.
 
     Papers named in `highlights` get a full summary and the others one sentence (all are full when
     it is empty). `texts` yields the papers again, each once its full text is there (default:
     `papers`); an engine that allows it writes `[summarizer] concurrency` summaries at once, the
-    summaries kept in the papers' order. Returns the summaries, the engine's name and the tokens it
-    spent, which are also logged. When an engine fails midway, what it wrote so far is recorded so
-    a rerun keeps it.
+    summaries kept in the papers' order. With `ahead` (dialogue_ahead), each paper's exchange is
+    asked for as soon as its summary is there, `concurrency` at a time besides, and a failure of
+    either stops both. Returns the summaries, the engine's name and the tokens it spent, which are
+    also logged. When an engine fails midway, what it wrote so far is recorded so a rerun keeps it.
     """
     from podcast.summarize import Summarizer, check_has_text, load, summarize_one
     from podcast.summarize.pool import in_order
+    from podcast.writing.markers import for_audio
 
     settings = cfg.summarizer
     full = _highlighted(folder, papers, highlights)
@@ -175,7 +183,10 @@ def summarize_stage(
             check_has_text(paper)  # before loading an engine that may cost money to call
             with loading:  # the first worker to need the engine loads it; the others wait for it
                 engine = ready = engine or load(settings, cfg.cache_dir)
-            return summary_markdown(Summary(paper, summarize_one(ready, paper, line=line)))
+            text = summary_markdown(Summary(paper, summarize_one(ready, paper, line=line)))
+            if ahead is not None and (not path.is_file() or path.read_text("utf-8") != text):
+                ahead.wanted.set()  # a summary changed, so will the script: its exchanges are needed
+            return text
 
         inputs = cache.key(
             settings.engine,
@@ -193,10 +204,17 @@ def summarize_stage(
         # Workers produce distinct files, so their records in `gen` never collide.
         return Summary(paper, read_summary(path, gen.produce(path, inputs, generate)))
 
+    def exchange(summary: Summary) -> None:
+        assert ahead is not None
+        ahead.ahead(replace(summary, text=for_audio(summary.text)))  # as script_stage will ask
+
+    items, then = (papers if texts is None else texts), (exchange if ahead else None)
     try:
-        out = in_order(papers if texts is None else texts, summarize, _workers(settings))
+        out = in_order(items, summarize, _workers(settings), then, settings.concurrency)
     except BaseException:
         gen.save()  # the summaries written before the failure are ours: a rerun must know it
+        for message in token_report(_by_paper(ahead.used() if ahead else (), papers), "dialogue"):
+            log(message)
         raise
     finally:
         tokens = _by_paper(engine.token_use() if engine is not None else (), papers)
@@ -269,26 +287,27 @@ def script_stage(
     cfg: ShowConfig,
     gen: Generated,
     log: Callable[[str], None] = print,
+    ahead: Exchanges | None = None,
 ) -> Script:
     """script.md: written from the summaries when missing or out of date, kept when edited by hand.
 
     With cfg.dialogue each paper is an exchange between the hosts written by the LLM
-    (podcast.writing.dialogue); a failure leaves script.md as it was. Text marked newsletter-only
-    is left out (podcast.writing.markers).
+    (podcast.writing.dialogue), those `ahead` holds already asked for (dialogue_ahead); a failure
+    leaves script.md as it was. Text marked newsletter-only is left out (podcast.writing.markers).
     """
     from podcast.writing.markers import for_audio
 
     ep = replace(ep, intro=for_audio(ep.intro), outro=for_audio(ep.outro))
     summaries = [replace(s, text=for_audio(s.text)) for s in summaries]
     from podcast.writing.budget import Budget
-    from podcast.writing.dialogue import DialogueWriter, Exchanges, read_dialogue_prompt
+    from podcast.writing.dialogue import read_dialogue_prompt
     from podcast.writing.script import parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
     budget = Budget.of(cfg, ep.highlights)  # None without [script] minutes
     path = folder / SCRIPT
     prompt = read_dialogue_prompt(cfg.script.prompt) if cfg.dialogue else ""
-    exchange = Exchanges(lambda: DialogueWriter(cfg.summarizer, prompt, host, reader, cfg.cache_dir))
+    exchange = ahead or _exchanges(cfg)
 
     def generate() -> str:
         if cfg.dialogue and budget is None:  # every paper is an exchange: ask for them all at once
@@ -326,6 +345,33 @@ def script_stage(
             log(message)
     script = parse_markdown(text, path, sorted(cfg.profiles))
     return script
+
+
+def dialogue_ahead(folder: Path, ep: EpisodeFile, cfg: ShowConfig, gen: Generated) -> Exchanges | None:
+    """The hosts' exchanges to ask for while the summaries are being written, each as soon as its
+    summary is there (summarize_stage), for script_stage to take. None when the script asks for
+    them itself, as it always has: no dialogue, `concurrency` 1 (one request after the other), a
+    length budget (it asks one by one, as it goes) or a script.md a person edited (kept as it is).
+    Asked for only once the script is to be written: it is missing, or a summary changed."""
+    from podcast.writing.budget import Budget
+
+    path = folder / SCRIPT
+    if not cfg.dialogue or cfg.summarizer.concurrency <= 1 or gen.is_users(path):
+        return None
+    if Budget.of(cfg, ep.highlights) is not None:
+        return None
+    exchanges = _exchanges(cfg)
+    if not path.exists():
+        exchanges.wanted.set()
+    return exchanges
+
+
+def _exchanges(cfg: ShowConfig) -> Exchanges:
+    from podcast.writing.dialogue import DialogueWriter, Exchanges, read_dialogue_prompt
+
+    host, reader = (cfg.profiles[p] for p in cfg.speakers())
+    prompt = read_dialogue_prompt(cfg.script.prompt) if cfg.dialogue else ""
+    return Exchanges(lambda: DialogueWriter(cfg.summarizer, prompt, host, reader, cfg.cache_dir))
 
 
 def brief_stage(

@@ -63,9 +63,11 @@ class SummarizerSettings:
     timeout: float = 120.0
     """Seconds to wait for one answer before counting the request as failed (and retrying it)."""
     concurrency: int = 4
-    """LLM requests in flight at once, 1 to 32: summaries several at a time, then the hosts'
-    exchanges several at a time (1: one after the other). Engines that are not thread-safe
-    (the extractive one) write one summary at a time whatever it says."""
+    """LLM requests in flight per stage, 1 to 32: up to this many summaries at once and, each paper's
+    exchange between the hosts being asked for as soon as its summary is there, up to this many
+    exchanges besides, so up to twice this many requests in all; a 429 still holds back every
+    request to the endpoint. 1: one request after the other, every summary first. Engines that are
+    not thread-safe (the extractive one) write one summary at a time whatever it says."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.engine, str) or self.engine != self.engine.strip():

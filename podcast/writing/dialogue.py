@@ -14,7 +14,9 @@ An invalid answer is asked for again, telling the model what was wrong, up to DI
 in all; then the build stops with one line naming the paper. Valid answers are cached under the
 show's .cache/llm/ by a hash of the endpoint, model, temperature, prompt, paper and summary, so a
 rebuild asks for nothing. When every paper is an exchange, they are asked for `[summarizer]
-concurrency` at a time (`Exchanges.ask_all`) and the script takes them in its own order.
+concurrency` at a time (`Exchanges.ask_all`) and the script takes them in its own order; the build
+asks for each one as soon as its summary is there (`Exchanges.ahead`), while the other summaries are
+still being written.
 """
 
 from __future__ import annotations
@@ -225,27 +227,42 @@ class DialogueWriter:
 
 class Exchanges:
     """The `exchange` callback of one script (podcast.writing.script.write_script): the writer is set
-    up on first use, and after `ask_all` every paper's exchange is already there, asked for several at
-    a time, so the script takes them in its own order whatever order they were answered in."""
+    up on first use, and the exchanges asked for ahead (`ahead`, `ask_all`) are already there, asked
+    for several at a time, so the script takes them in its own order whatever order they were
+    answered in."""
 
     def __init__(self, make: Callable[[], DialogueWriter]) -> None:
         self._make = make
         self.writer: DialogueWriter | None = None
         self._asked: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._lock = threading.Lock()
+        self.wanted = threading.Event()
+        """Set once the script will surely be written, so that every exchange will be asked for:
+        until then `ahead` asks for nothing (a script kept as it is asks for none, none is paid for)."""
 
     def __call__(self, summary: Summary) -> list[tuple[str, str]]:
         """The (role, text) turns about `summary`'s paper."""
-        asked = self._asked.get((summary.paper.id, summary.text))
+        with self._lock:
+            asked = self._asked.get((summary.paper.id, summary.text))
         if asked is not None:
             return asked
         return [(t.speaker, t.text) for t in self._writer().exchange(summary.paper, summary.text)]
 
+    def ahead(self, summary: Summary) -> None:
+        """Ask for `summary`'s exchange now, before the script needs it, if `wanted` is set; else the
+        script asks for it when (and if) it is written. Thread-safe."""
+        if self.wanted.is_set():
+            turns = self(summary)
+            with self._lock:
+                self._asked[(summary.paper.id, summary.text)] = turns
+
     def ask_all(self, summaries: Sequence[Summary], workers: int) -> None:
-        """Ask for the exchange of every summary, `workers` at a time (the first failure stops it)."""
+        """Ask for the exchange of every summary not asked for yet, `workers` at a time (the first
+        failure stops it)."""
         self._writer()  # set up (or refused) once, here, rather than by the first worker
         answers = in_order(summaries, self, workers)
-        self._asked.update(((s.paper.id, s.text), turns) for s, turns in zip(summaries, answers, strict=True))
+        with self._lock:
+            self._asked.update(((s.paper.id, s.text), t) for s, t in zip(summaries, answers, strict=True))
 
     def used(self) -> list[TokenUse]:
         """What the exchanges cost, one entry per answer, in the order they were asked for."""

@@ -16,6 +16,8 @@ For requests that come several at a time, in no set order:
     server.gather(4, latest_first=True)   # hold the next 4 answers until 4 requests are in flight,
                                           # then answer the one that came last first
     server.max_in_flight, server.answered, server.replied   # what happened
+    server.max_in_flight_by["summary"], ["dialogue"]        # the same, by kind of request
+    completion(...) with until=lambda server: ...           # held until that is true (see Reply)
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Reply:
     """Seconds to wait before answering (longer than the client's timeout: a timeout)."""
     drop: bool = False
     """Close the connection without answering."""
+    until: Callable[[FakeOpenAI], bool] | None = None
+    """Hold the answer until this is true of the server (looked at under its lock, after each request
+    that arrives or is answered; at most 10 s), then wait `delay`."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,12 @@ class Request:
     @property
     def user(self) -> str:
         return str(self.body["messages"][-1]["content"])
+
+    @property
+    def kind(self) -> str:
+        """"dialogue" for a request for the hosts' exchange (its task, or the retry after an invalid
+        answer, asks for the "JSON list of turns"), else "summary"."""
+        return "dialogue" if "JSON list of turns" in self.user else "summary"
 
 
 def completion(
@@ -149,6 +160,9 @@ class FakeOpenAI:
         self.in_flight = 0
         self.max_in_flight = 0
         """The most chat requests that were waiting for their answer at one time."""
+        self.in_flight_by: dict[str, int] = {}
+        self.max_in_flight_by: dict[str, int] = {}
+        """The most chat requests of a kind (Request.kind) that were waiting for their answer at once."""
         self.answered: list[int] = []
         """Chat request numbers in the order their answers went out."""
         self.replied: dict[int, tuple[float, int]] = {}
@@ -195,6 +209,9 @@ class FakeOpenAI:
             self._chats += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            kind = request.kind
+            self.in_flight_by[kind] = self.in_flight_by.get(kind, 0) + 1
+            self.max_in_flight_by[kind] = max(self.max_in_flight_by.get(kind, 0), self.in_flight_by[kind])
             self._changed.notify_all()
             if self.respond is not None:
                 return self.respond(request, n), n
@@ -202,9 +219,12 @@ class FakeOpenAI:
                 return error(400, "fake server: no scripted reply left for this request"), n
             return self._replies.popleft(), n
 
-    def _hold(self, n: int) -> None:
-        """Wait for chat request `n`'s turn to be answered (see `gather`)."""
+    def _hold(self, n: int, reply: Reply) -> None:
+        """Wait for chat request `n`'s turn to be answered (see `gather` and Reply.until)."""
         with self._lock:
+            if reply.until is not None:
+                until = reply.until
+                self._changed.wait_for(lambda: until(self), timeout=10)
             if self._gather is None or not 0 <= n - self._gather[0] < self._gather[1]:
                 return
             first, count, latest_first = self._gather
@@ -216,6 +236,8 @@ class FakeOpenAI:
     def _done(self, n: int, status: int) -> None:
         with self._lock:
             self.in_flight -= 1
+            kind = self.chats[n].kind
+            self.in_flight_by[kind] -= 1
             self.answered.append(n)
             self.replied[n] = (time.monotonic(), status)
             self._changed.notify_all()
@@ -243,7 +265,7 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     state._done(n, reply.status)
 
         def _answer(self, reply: Reply, n: int) -> None:
-            state._hold(n)
+            state._hold(n, reply)
             if reply.delay:
                 time.sleep(reply.delay)
             if reply.drop:
