@@ -212,7 +212,8 @@ def embed(titles: Sequence[str], store: cache.Cache | None = None) -> Any:
             store.damaged("ranker/titles")
     missing = sorted({t for t in titles if t not in known})
     if missing:
-        made = _e5().query(missing).reshape(len(missing), -1)
+        # A lone surrogate (possible in a str, never in UTF-8) would stop the engine's encoding.
+        made = _e5().query([t.encode("utf-8", "replace").decode() for t in missing]).reshape(len(missing), -1)
         known.update(zip(missing, made.astype(np.float32), strict=True))
         if store is not None:
             buf = io.BytesIO()
