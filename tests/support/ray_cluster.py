@@ -38,7 +38,6 @@ def loopback_head(cpus: int) -> Iterator[tuple[str, int]]:
     saved = {k: os.environ.get(k) for k in LOOPBACK}
     os.environ.update(LOOPBACK)  # before Ray is imported: it reads them once
     try:
-        from ray import ray_constants
         from ray.cluster_utils import Cluster
 
         head = Cluster(
@@ -52,7 +51,7 @@ def loopback_head(cpus: int) -> Iterator[tuple[str, int]]:
             },
         )
         try:
-            raylet = head.head_node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
+            raylet = head.head_node.all_processes["raylet"][0].process.pid
             yield head.address, raylet
         finally:
             head.shutdown()
