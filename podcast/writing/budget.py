@@ -1,7 +1,7 @@
 """Length control: how long a script will play, and which papers fit a target length.
 
 [script] minutes sets the target. The estimate mirrors the renderer (podcast.audio.render and mix):
-each line is its spoken words at the voice's measured pace plus the configured pauses between its
+each line is its sentences at the voice's measured pace (PACE) plus the configured pauses between its
 sentences; lines of a section are a line pause apart; a section ends with the section pause; the
 intro and outro music and the stinger before each paper after the first add their own time.
 
@@ -14,6 +14,7 @@ first sentences as bring the estimate closest to the target, and the rest keep o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -27,34 +28,83 @@ if TYPE_CHECKING:
     from podcast.config import ShowConfig
 
 PACE = {
-    ("piper", "joe"): 0.4197,
-    ("hibari", "heart"): 0.4362,
+    ("piper", "joe"): (0.0656, 0.2796),
+    ("hibari", "heart"): (0.0740, 0.5029),
 }
-"""Seconds per word (as the voice receives it: symbols and abbreviations read out) of speech alone,
-at speed 1.0, by (engine, voice). Measured on the sample week (episodes/2024-05-10-xlstm-deepseek-v2) with
-tools/measure_pace.py: piper joe 313 words in 133.5 s of lines, hibari heart 1,398 words in 622.4 s,
-that is 141 and 135 words a minute with the default sentence pauses (the whole episode, music and
-every pause included: 127). The estimate of that episode is within 0.1% of its built length."""
-DEFAULT_PACE = sum(PACE.values()) / len(PACE)
+"""(seconds per unit (UNIT: spoken letters), seconds per sentence) of speech alone at speed 1.0, by
+(engine, voice): a sentence as the voice receives it (speakable) lasts units * the first + the second.
+Fitted by tools/measure_pace.py (least squares on each sentence's seconds, the two corpora weighing
+the same) to two corpora spoken sentence by sentence by each voice: the sample week's script.md
+(technical: names, acronyms, numbers; 1,700 words) and the tool's PLAIN lines (36 everyday sentences
+of short words). The corpora's totals are then within 0.3% for both voices, a line's speech time
+1.7-5.8% off on average (14-17% at worst, on lines dense with model names and numbers); the sample
+episode's estimate is within 0.5% of its built length. Words, the unit before, fitted to both corpora
+err by 8% on each corpus's total (plain text's short words take less time than technical text's)."""
+DEFAULT_PACE = (sum(a for a, _ in PACE.values()) / len(PACE), sum(b for _, b in PACE.values()) / len(PACE))
 """For a voice not measured (openai, coqui, other piper models): the measured voices' mean."""
 CHUNK_OVERHEAD = 0.05
 """Seconds each encoded MP3 chunk (a line, or a section with a music bed) adds: encoder delay and
 padding (podcast.audio.render)."""
 
 
-def spoken_words(text: str) -> int:
-    """Words as the voice receives them (podcast.writing.speech): "%" is one, "e.g." two.
+def syllables(text: str) -> int:
+    """Vowel groups of each word (at least one a word; a final silent "e" not counted), and one per
+    digit: a rough count of what the voice says.
 
-    >>> spoken_words("It cut the cache by 93.3%, e.g. on A100s.")
-    11
+    >>> syllables("The cat ate 12 apples.")
+    7
     """
-    return len(speakable(text).split())
+    n = 0
+    for word in re.findall(r"[^\W_]+", text.lower()):
+        groups = len(re.findall(r"[aeiouyà-ÿ]+", word))
+        if word.endswith("e") and not word.endswith(("le", "ee")) and groups > 1:
+            groups -= 1
+        n += max(1, groups) if not word.isdigit() else len(word)
+    return n
+
+
+def letters(text: str) -> int:
+    """Letters and digits.
+
+    >>> letters("It's 3.5 times.")
+    10
+    """
+    return sum(c.isalnum() for c in text)
+
+
+_SPELLED = re.compile(r"[A-Z](?![a-z])")
+"""A capital the voice says as a letter's name: one not followed by a lowercase letter ("LLM", the Q
+and the R T of "QServe" and "TensorRT")."""
+
+
+def spoken_letters(text: str) -> int:
+    """Letters and digits, a spelled-out capital and a digit counting three (a name, "el", "em", or a
+    number word, "five", takes longer than a letter inside a word).
+
+    >>> spoken_letters("It uses 8 GPUs.")
+    17
+    """
+    return letters(text) + 2 * len(_SPELLED.findall(text)) + 2 * sum(c.isdigit() for c in text)
+
+
+UNITS: dict[str, Callable[[str], int]] = {
+    "words": lambda text: len(text.split()),
+    "syllables": syllables,
+    "letters": letters,
+    "characters": lambda text: len(" ".join(text.split())),
+    "spoken letters": spoken_letters,
+}
+"""The candidate units of speech length tools/measure_pace.py compares, each counted on a sentence as
+the voice receives it (speakable)."""
+UNIT = "spoken letters"
+"""The unit PACE counts in: of UNITS, the one whose fit errs least on both measured corpora."""
 
 
 @lru_cache(maxsize=4096)
 def _pieces(text: str) -> tuple[int, int]:
-    said = speakable(text)
-    return len(said.split()), len(split_sentences(said))
+    """The line's units (UNIT) and sentence pieces, as the renderer splits what the voice says."""
+    said = split_sentences(speakable(text))
+    return sum(map(UNITS[UNIT], said)), len(said)
 
 
 @dataclass(frozen=True)
@@ -83,10 +133,11 @@ class Pacer:
         )
 
     def line(self, line: Line) -> float:
-        words, sentences = _pieces(line.text)
+        units, sentences = _pieces(line.text)
         p = self.profiles[line.speaker]
-        pace = PACE.get((p.engine, p.voice), DEFAULT_PACE) / p.speed
-        return words * pace + max(0, sentences - 1) * self.audio.sentence_pause + CHUNK_OVERHEAD
+        per_unit, per_sentence = PACE.get((p.engine, p.voice), DEFAULT_PACE)
+        speech = (units * per_unit + sentences * per_sentence) / p.speed
+        return speech + max(0, sentences - 1) * self.audio.sentence_pause + CHUNK_OVERHEAD
 
     def lines(self, lines: Sequence[Line]) -> float:
         return sum(map(self.line, lines)) + max(0, len(lines) - 1) * self.audio.line_pause

@@ -129,3 +129,48 @@ def test_a_three_minute_build_lands_within_ten_percent_and_names_the_cuts(tmp_pa
     assert any("shortened" in n for n in notes) or len(chapters) - 2 < len(titles)
     letter = (episode / "build" / "newsletter.md").read_text("utf-8")
     assert all(t in letter for t in titles), "the written newsletter keeps every paper"
+
+
+PLAIN_PAPERS = [
+    ("Why kids nap", "Small kids nap in the day, and we asked why. We watched one hundred kids at home for a "
+     "month. The ones who napped were less cross at night and slept as long as the rest. A nap did not cost "
+     "them sleep. Kids who skipped it were more tired the next day. So let them nap if they want to."),
+    ("Bikes on the way to school", "We asked how kids get to school in a small town. Most came by car, "
+     "and few rode a bike. When the town made a safe bike lane, more kids rode. The roads got less busy in "
+     "the morning. Kids who rode said they felt good and were on time. Their moms and dads felt safe too."),
+    ("A walk a day", "Does a short walk help you feel good? We had two groups of adults. One group took a "
+     "walk each day for six weeks, and one did not. The walkers slept well and felt less sad. They did not "
+     "lose much weight. But they said they had more time for friends. A walk is free, and it works."),
+    ("Fresh bread at home", "We wanted to know why some folks bake at home. We spoke to fifty of them. "
+     "Most said it was fun and saved them a bit of cash. Some did it to know what goes in their food. "
+     "Few found it hard once they had the hang of it. The best part, they said, was the smell."),
+    ("Dogs and the old", "Old folks who live alone can feel sad. We gave some of them a dog for a year. "
+     "They went out more and met more people on their walks. They said they felt less alone. A few found "
+     "the dog too much work. Most kept the dog when the year was up."),
+]
+"""Everyday prose of short words (no model names, numbers or acronyms): text the pace measured on
+technical summaries alone would take too long for."""
+
+
+def test_a_plain_language_build_lands_within_ten_percent(tmp_path: Path, run_cli: RunCli) -> None:
+    show = make_publishable(init_show(tmp_path / "show"))
+    episode = show / "episodes" / "first-week"
+    papers = "".join(
+        f'\n[[papers]]\nid = "2405.0{i}001"\ntitle = "{title}"\nauthors = ["Ann Lee"]\n'
+        f'url = "https://arxiv.org/abs/2405.0{i}001"\npublished = 2024-05-07\nabstract = """{abstract}"""\n'
+        for i, (title, abstract) in enumerate(PLAIN_PAPERS)
+    )
+    (episode / "episode.toml").write_text(
+        'title = "A plain week"\ndate = 2024-05-10\nnumber = 1\n'
+        'intro = """This week: sleep, bikes, walks, bread and dogs."""\n'
+        'outro = """That was the week. See you next time."""\n' + papers, "utf-8")
+    toml = show / "podcast.toml"
+    toml.write_text(toml.read_text("utf-8").replace("[script]\n", "[script]\nminutes = 1.5\n")
+                    + "full_text = false\n", "utf-8")
+
+    built = run_cli(show, "build", "episodes/first-week")
+    assert built.returncode == 0, built.stderr
+
+    duration = json.loads((episode / "build" / "episode.json").read_text("utf-8"))["duration"]
+    assert abs(duration - 90) <= 9, f"{duration:.1f} s is not within 10% of 1.5 minutes"
+    assert any("[script] minutes" in line for line in built.stderr.splitlines()), "the material was cut to fit"
