@@ -31,6 +31,8 @@ def describe(done: int, total: int, title: str) -> str:
     'all 13 sections from the cache'
     >>> describe(3, 13, "Intro")
     'rendered Intro (3/13 sections ready)'
+    >>> describe(4, 13, "Lumina-T2X: Transforming Text into Any Modality, Resolution, and Duration")
+    'rendered Lumina-T2X: Transforming Text into Any... (4/13 sections ready)'
     """
     if title == "cached":
         if done == total:
@@ -38,7 +40,15 @@ def describe(done: int, total: int, title: str) -> str:
         if done == 0:
             return f"rendering {total} section{'' if total == 1 else 's'}"
         return f"rendering {total - done} of {total} sections ({done} from the cache)"
-    return f"rendered {title[:40]} ({done}/{total} sections ready)"
+    return f"rendered {_short(title)} ({done}/{total} sections ready)"
+
+
+def _short(title: str, width: int = 40) -> str:
+    """The title cut at a word boundary, so a line never ends mid-word ("Any M")."""
+    if len(title) <= width:
+        return title
+    cut = title[: width + 1].rsplit(" ", 1)[0] if " " in title[:width] else title[:width]
+    return cut.rstrip(" ,;:-") + "..."
 
 
 @contextlib.contextmanager
