@@ -87,6 +87,14 @@ EXAMPLES = {
         "        # where 192.168.1.20 is this machine's LAN address (see `ip addr` or network settings)"
     ),
     "voices": "example:\n  podcast voices            # in a show folder: its profiles too",
+    "mail": (
+        "SUBSCRIBERS.csv has an 'email' column (and optionally 'name'). SMTP settings: podcast.toml [mail]\n"
+        "(smtp, from, tls, user, per_minute, unsubscribe); the password: PODCAST_SMTP_PASSWORD only.\n"
+        "Each copy the server accepts is recorded, so running it again after a failure resumes.\n\n"
+        "example:\n  podcast mail episodes/2024-05-17 --to subscribers.csv --dry-run\n"
+        "  PODCAST_SMTP_PASSWORD=... podcast mail episodes/2024-05-17 --to subscribers.csv\n"
+        "  podcast mail episodes/2024-05-17 --to subscribers.csv --eml outbox/   # .eml files, nothing sent"
+    ),
     "say": (
         "Inside a show folder: its voice profiles, [audio] settings and .cache; elsewhere the voices\n"
         "`podcast init` writes (host, cohost) and a per-user cache. The openai engine reads\n"
@@ -206,6 +214,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--base-url", metavar="URL",
                    help="serve the feeds and pages with base_url replaced by URL, e.g. http://192.168.1.20:8000/")
 
+    c = cmd("mail", "Send the episode's newsletter by email, one copy per subscriber, through SMTP.")
+    c.add_argument("episode_dir", type=Path, help="a built episode folder")
+    c.add_argument("--to", type=Path, required=True, metavar="SUBSCRIBERS.csv", help="the list to mail")
+    c.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
+    c.add_argument("--eml", type=Path, metavar="DIR",
+                   help="write one .eml file per subscriber instead of sending")
+
     cmd("voices", "List the TTS engines and voice profiles, and whether each can speak on this machine.")
 
     c = cmd("say", "Speak any text into an MP3, normalized, cached and mastered exactly like an episode.")
@@ -232,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "voices": _voices,
         "say": _say,
+        "mail": _lazy("podcast.mail.commands", "mail"),
         "history": _lazy("podcast.editor.commands", "history"),
         "rank": _lazy("podcast.editor.commands", "rank"),
         "week": _lazy("podcast.editor.week", "week"),
