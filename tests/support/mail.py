@@ -1,7 +1,7 @@
 """For the mail tests: a [mail] table for the sample show pointing at an SMTP server on 127.0.0.1, and
 subscriber lists.
 
-    configure(show, server.port, tls="starttls")   # appends [mail] to podcast.toml
+    configure(show, server.port, tls="starttls")   # fills podcast.toml's [mail] table
     listing = write_list(tmp_path, "email\nada@example.org\n")
 """
 
@@ -16,18 +16,26 @@ UNSUBSCRIBE = ["mailto:leave@papercast.dev?subject=unsubscribe", "https://paperc
 
 
 def configure(root: Path, port: int, **settings: object) -> None:
-    """Append a [mail] table to the show's podcast.toml: the server at `port`, plain SMTP, a fast pace."""
+    """Fill the show's [mail] table (or add one) in podcast.toml: the server at `port`, plain SMTP, a
+    fast pace."""
     table: dict[str, object] = {"smtp": f"127.0.0.1:{port}", "from": "Papers Weekly <news@papercast.dev>",
                                 "tls": "none", "per_minute": 100000, "unsubscribe": UNSUBSCRIBE}
     table.update(settings)
-    lines = ["", "[mail]"]
+    lines = []
     for key, value in table.items():
         if isinstance(value, list):
             lines.append(f"{key} = [{', '.join(_toml(v) for v in value)}]")
         else:
             lines.append(f"{key} = {_toml(value)}")
-    with open(root / "podcast.toml", "a", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+    toml = root / "podcast.toml"
+    text = toml.read_text("utf-8")
+    keys = "\n".join(lines) + "\n"
+    # podcast init lists [mail] with its keys commented out: a second [mail] table would not be TOML.
+    if "\n[mail]\n" in text:
+        text = text.replace("\n[mail]\n", "\n[mail]\n" + keys, 1)
+    else:
+        text += "\n[mail]\n" + keys
+    toml.write_text(text, "utf-8")
 
 
 def _toml(value: object) -> str:
