@@ -7,15 +7,13 @@ Needs the Debian packages chromium and chromium-driver, like tests/publish/test_
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
+from support.browser import chromium, needs_chromium
 from support.shows import INTRO, OUTRO, PAPERS, SHOW, SUMMARIES, make_episode
 
 from podcast.mail.edition import edition
@@ -23,29 +21,16 @@ from podcast.mail.html import WIDTH, render_html
 from podcast.writing.newsletter import render_html as newsletter_html
 from podcast.writing.newsletter import render_markdown
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium chromium-driver"
-)
+pytestmark = needs_chromium
 LONG_URL = "https://example.org/papers/" + "a" * 300
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    with tempfile.TemporaryDirectory(prefix="chromium-mail-") as profile:
-        for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-                    "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}"):
-            opts.add_argument(arg)
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-        try:
-            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                   {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-            yield driver
-        finally:
-            driver.quit()
+    with chromium() as driver:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        yield driver
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Selenium is pointed at that driver so it never downloads one.
 
 from __future__ import annotations
 
-import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -15,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from fakes.http_files import serve
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
+from support.browser import chromium, needs_chromium
 from support.shows import (
     COVER,
     SampleSite,
@@ -37,11 +35,6 @@ from podcast.models import BuiltEpisode, Cue, Show
 from podcast.publish.site import EpisodeSource, episode_page, render_site
 from podcast.settings import SiteSettings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium chromium-driver"
-)
 PLAYER = "return document.getElementById('player')"
 
 
@@ -53,19 +46,8 @@ def served(tmp_path: Path, http_files: Callable[[Path], str]) -> tuple[SampleSit
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--mute-audio", "--window-size=1200,900", f"--user-data-dir={profile}"):
-            opts.add_argument(arg)
-        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium("--window-size=1200,900", log_browser=True) as driver:
+        yield driver
 
 
 def open_episode(browser: WebDriver, base: str, site: SampleSite) -> float:
