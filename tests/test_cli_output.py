@@ -88,3 +88,16 @@ def test_make_says_what_the_first_install_and_the_demo_do(tmp_path: Path) -> Non
     assert any(line.startswith("echo") and "Installing papercast" in line for line in dry[:pip])
     build = next(i for i, line in enumerate(dry) if "podcast build" in line)
     assert any(line.startswith("echo") and "sample week" in line for line in dry[pip:build])
+
+
+def test_a_reader_that_goes_away_ends_the_command_without_a_traceback(placeholder_show: Path) -> None:
+    """`podcast voices | head -1`: the pipe closes before the report is written."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "podcast", "voices"], cwd=placeholder_show, stdout=write,
+                                stderr=subprocess.PIPE, text=True, timeout=600, check=False)
+    finally:
+        os.close(write)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
