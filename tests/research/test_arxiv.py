@@ -10,7 +10,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -358,9 +357,7 @@ def test_offline_build_uses_abstracts_with_one_warning(show: Path, monkeypatch: 
     monkeypatch.setenv(API_ENV, f"http://127.0.0.1:{port}/api/query")
     folder = show / "episodes" / "first-week"
     warnings: list[str] = []
-    t0 = time.perf_counter()
     papers = add_full_text(papers_of(load_episode(folder), folder), load_show(show), warnings.append)
-    assert time.perf_counter() - t0 < 3
     assert [p.full_text for p in papers] == ["", ""] and papers[0].abstract
     [warning] = warnings
     assert warning.startswith(f"cannot connect to 127.0.0.1:{port}")
