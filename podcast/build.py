@@ -301,7 +301,7 @@ def script_stage(
     summaries = [replace(s, text=for_audio(s.text)) for s in summaries]
     from podcast.writing.budget import Budget
     from podcast.writing.dialogue import read_dialogue_prompt
-    from podcast.writing.script import parse_markdown, to_markdown, write_script
+    from podcast.writing.script import WRITER, parse_markdown, to_markdown, write_script
 
     host, reader = (cfg.profiles[p] for p in cfg.speakers())
     budget = Budget.of(cfg, ep.highlights)  # None without [script] minutes
@@ -327,6 +327,7 @@ def script_stage(
         return to_markdown(script, ep.title)
 
     inputs = cache.key(
+        WRITER,
         cfg.show.title,
         ep.title,
         ep.date,

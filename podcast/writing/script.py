@@ -33,6 +33,10 @@ from podcast.models import Line, Script, Section, Summary, VoiceProfile
 from podcast.text import clean, one_line
 from podcast.writing.budget import Budget, BudgetPaper, sentence_count, shorten
 
+WRITER = 2
+"""The script writer's version: part of script.md's inputs, so a script.md this papercast did not
+write (and no one edited) is written again when the writer changes (2: an episode's own closing
+replaces the built-in goodbye instead of following it). A script.md a person edited stays."""
 HEADER = "<!-- papercast script: edit freely. '## ' starts a chapter; 'speaker: text' lines are spoken. -->"
 _OPENERS = ("First up", "Next", "Moving on", "Our next paper", "Then", "Up next", "After that")
 _LINK = re.compile(r"<((?i:https?)://\S+)>")
