@@ -235,12 +235,16 @@ def test_without_ray_installed_the_build_says_how_to_install_it(tmp_path: Path) 
     assert tree(root) == before
 
 
-def test_an_unreachable_cluster_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    root = make_show(tmp_path)
+def set_executor(root: Path, executor: str) -> None:
+    """`[render] executor = ...` in the show's podcast.toml, in the table podcast init lists."""
     toml = root / "podcast.toml"
     text = toml.read_text("utf-8")
     assert text.count("\n[render]\n") == 1, "podcast init's podcast.toml should have a [render] table"
-    toml.write_text(text.replace("\n[render]\n", '\n[render]\nexecutor = "ray"\n'), "utf-8")
+    toml.write_text(text.replace("\n[render]\n", f'\n[render]\nexecutor = "{executor}"\n'), "utf-8")
+
+def test_an_unreachable_cluster_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    root = make_show(tmp_path)
+    set_executor(root, "ray")
     before = tree(root)
     result = podcast(root, "build", "episodes/week", env={"RAY_ADDRESS": "127.0.0.1:1"})
     assert result.returncode == 1
@@ -251,10 +255,7 @@ def test_an_unreachable_cluster_is_one_line_and_writes_nothing(tmp_path: Path) -
 
 def test_render_executor_must_be_local_or_ray(tmp_path: Path) -> None:
     root = make_show(tmp_path)
-    toml = root / "podcast.toml"
-    text = toml.read_text("utf-8")
-    assert text.count("\n[render]\n") == 1, "podcast init's podcast.toml should have a [render] table"
-    toml.write_text(text.replace("\n[render]\n", '\n[render]\nexecutor = "dask"\n'), "utf-8")
+    set_executor(root, "dask")
     result = podcast(root, "build", "episodes/week")
     assert result.returncode == 1
     assert 'executor must be "local" or "ray", not \'dask\'' in result.stderr
